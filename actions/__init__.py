@@ -1,0 +1,1 @@
+"""Rasa custom actions of the Jiesu assistant (thin; logic in plain modules)."""

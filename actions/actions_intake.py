@@ -1,0 +1,170 @@
+"""Actions that open a complaint or add to it outside the form's questions.
+
+Thin: read the turn, call the pure functions, return slot events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.complaint_fields import fields_from_text, merge_missing, request_type_of
+from actions.parsing import has_cjk, is_meaningful, valid_phone
+from actions.slot_values import category_slots
+from actions.tracker_view import all_slots, latest_intent, latest_text
+from nlu import detect_emergency, normalize_text
+
+__all__ = [
+    "StartComplaint",
+    "EmergencyAdvice",
+    "RequestHandoff",
+    "ShareLocation",
+    "ShareContact",
+    "ShareAttachment",
+    "emergency_advice_text",
+]
+
+_NUMBER_NAMES = {"110": "110报警", "119": "119火警", "120": "120急救"}
+NOT_DESCRIPTIONS = {"request_human", "share_location", "share_contact", "share_attachment"}
+
+
+def emergency_advice_text(numbers: tuple[str, ...]) -> str:
+    """The first thing a resident in danger hears."""
+    calls = "、".join(_NUMBER_NAMES.get(n, n) for n in numbers) or "110、119或120"
+    return (
+        f"情况紧急！请立即拨打{calls}，并先撤离到安全的地方。"
+        "我同时为您登记紧急工单，会优先转交处理。"
+    )
+
+
+def _events(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [SlotSet(k, v) for k, v in values.items()]
+
+
+class StartComplaint(Action):
+    """First substantive message: open a complaint and fill what it already says."""
+
+    def name(self) -> str:
+        return "action_start_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        intent = latest_intent(tracker)
+        slots = all_slots(tracker)
+        values: dict[str, Any] = {}
+        if not slots.get("complaint_id"):
+            values["complaint_id"] = uuid.uuid4().hex
+        emergency = detect_emergency(normalize_text(text))
+        if emergency is not None or intent == "emergency":
+            numbers = emergency.numbers if emergency else ("110", "119", "120")
+            dispatcher.utter_message(
+                text=emergency_advice_text(numbers), json_message={"emergency": True}
+            )
+            values["urgency"] = "urgent"
+        if intent == "request_human":
+            values["handoff_requested"] = True
+        if intent not in NOT_DESCRIPTIONS and is_meaningful(text) and not text.startswith("/"):
+            if not has_cjk(text):
+                dispatcher.utter_message(
+                    text="本热线以中文受理为主，我先记录您的原话，稍后也可以补充中文描述。"
+                )
+            values["complaint_description"] = text.strip()
+            values["complaint_type"] = request_type_of(text)
+            values.update(category_slots(text))
+            values.update(merge_missing(slots, fields_from_text(text)))
+        return _events(values)
+
+
+class EmergencyAdvice(Action):
+    """An emergency mentioned in the middle of the form: advice first, keep the words."""
+
+    def name(self) -> str:
+        return "action_emergency_advice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        emergency = detect_emergency(normalize_text(text))
+        numbers = emergency.numbers if emergency else ("110", "119", "120")
+        dispatcher.utter_message(
+            text=emergency_advice_text(numbers), json_message={"emergency": True}
+        )
+        description = tracker.get_slot("complaint_description")
+        new_description = f"{description}；{text}" if description else text
+        return _events({"urgency": "urgent", "complaint_description": new_description})
+
+
+class RequestHandoff(Action):
+    """转人工: flag the ticket and tell the resident what happens next."""
+
+    def name(self) -> str:
+        return "action_request_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        values: dict[str, Any] = {"handoff_requested": True}
+        if not tracker.get_slot("complaint_id"):
+            values["complaint_id"] = uuid.uuid4().hex
+        dispatcher.utter_message(
+            text="好的，已记录您转人工的要求。我先帮您把问题登记下来，工单会标注“需人工回访”，"
+            "话务员会在工作时间按您留的电话联系您；情况紧急也可以直接拨打12345按0转人工。",
+            json_message={"handoff": True},
+        )
+        return _events(values)
+
+
+class ShareLocation(Action):
+    def name(self) -> str:
+        return "action_share_location"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        lat, lon = tracker.get_slot("complaint_lat"), tracker.get_slot("complaint_long")
+        if lat is None or lon is None:
+            dispatcher.utter_message(text="没有收到有效的定位，请用文字说一下地址。")
+            return []
+        if tracker.active_loop_name is None:
+            dispatcher.utter_message(text="已收到您的定位。请说说在这里遇到了什么问题？")
+        return []
+
+
+class ShareContact(Action):
+    def name(self) -> str:
+        return "action_share_contact"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        raw = next(tracker.get_latest_entity_values("phone"), None)
+        phone = valid_phone(str(raw)) if raw else None
+        if phone is None:
+            dispatcher.utter_message(text="这个联系人里没有可用的手机号，请直接输入联系电话。")
+            return []
+        return [SlotSet("contact_phone", phone)]
+
+
+class ShareAttachment(Action):
+    def name(self) -> str:
+        return "action_share_attachment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        url = next(tracker.get_latest_entity_values("url"), None)
+        if not url:
+            return []
+        attachments = list(tracker.get_slot("attachments") or [])
+        if url not in attachments:
+            attachments.append(str(url))
+        dispatcher.utter_message(text="已收到图片/文件，会作为附件随工单提交。")
+        return [SlotSet("attachments", attachments)]

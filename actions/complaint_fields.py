@@ -1,0 +1,70 @@
+"""Fill complaint slots from anything the resident says.
+
+"Anything already said fills its slot without being asked again": every
+turn of the complaint runs through :func:`fields_from_text`, which returns
+only the slots it found, and :func:`merge_missing` never overwrites what the
+resident already gave unless the turn was the answer to that very slot.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from actions.parsing import valid_phone
+from nlu import (
+    detect_emergency,
+    detect_request_type,
+    extract_location,
+    extract_person_name,
+    extract_phones,
+    extract_time,
+    normalize_text,
+)
+
+__all__ = ["fields_from_text", "merge_missing", "hotline_now"]
+
+HOTLINE_TZ = timezone(timedelta(hours=8))
+_ANON = re.compile(r"(匿名|保密|不要透露|别透露|不要公开|别公开)")
+
+
+def hotline_now() -> datetime:
+    return datetime.now(HOTLINE_TZ)
+
+
+def fields_from_text(text: str, now: datetime | None = None) -> dict[str, Any]:
+    """Slots that can be read off one utterance (only those found)."""
+    t = normalize_text(text)
+    found: dict[str, Any] = {}
+    if not t.strip():
+        return found
+    location = extract_location(t)
+    if location is not None and location.full:
+        found["complaint_location"] = location.full
+    when = extract_time(t, now or hotline_now())
+    if when is not None:
+        found["complaint_time"] = when.text
+        found["complaint_time_iso"] = when.iso
+    for raw in extract_phones(t):
+        phone = valid_phone(raw)
+        if phone:
+            found["contact_phone"] = phone
+            break
+    name = extract_person_name(t)
+    if name:
+        found["contact_name"] = name
+    if _ANON.search(t):
+        found["anonymous"] = "true"
+    if detect_emergency(t) is not None:
+        found["urgency"] = "urgent"
+    return found
+
+
+def request_type_of(text: str) -> str:
+    return detect_request_type(normalize_text(text))
+
+
+def merge_missing(current: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``found`` whose slots are still empty in ``current``."""
+    return {k: v for k, v in found.items() if current.get(k) in (None, "", [])}

@@ -1,0 +1,147 @@
+"""Turn a resident's answer for one field into slot values.
+
+Shared by the form's ``validate_<slot>`` methods and by corrections at the
+read-back, so "地址是…" means the same in both places.  Pure functions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from actions.complaint_fields import hotline_now
+from actions.parsing import has_cjk, is_meaningful, parse_anonymous, valid_phone
+from nlu import (
+    classify_category,
+    extract_location,
+    extract_person_name,
+    extract_phones,
+    extract_time,
+    load_taxonomy,
+    normalize_text,
+)
+
+__all__ = [
+    "FieldResult",
+    "category_slots",
+    "value_for_field",
+    "REQUEST_TYPES",
+    "UNKNOWN_WORDS",
+]
+
+REQUEST_TYPES = ("投诉", "求助", "咨询", "建议", "举报", "表扬")
+UNKNOWN_WORDS = re.compile(r"^(不知道|不清楚|说不清|不确定|不记得|忘了|没有|不晓得)[。.！!]*$")
+NO_PHONE_WORDS = re.compile(r"(不留|不想留|不方便|不提供|没有电话|不给)")
+OTHER_WORDS = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)")
+
+
+def min_category_confidence() -> float:
+    """Below this (or when the classifier itself is unsure) the bot asks the category."""
+    return float(os.environ.get("JIESU_CATEGORY_MIN_CONFIDENCE", "0.4"))
+
+
+def _sure(pred: CategoryPrediction) -> bool:
+    return not pred.low_confidence and pred.confidence >= min_category_confidence()
+
+
+@dataclass(frozen=True)
+class FieldResult:
+    """Slots to set, or a problem to tell the resident (then the slot stays empty)."""
+
+    slots: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def category_slots(text: str) -> dict[str, Any]:
+    """Category when the classifier is sure; otherwise candidates to ask about."""
+    pred = classify_category(text)
+    candidates = [name for name, _ in pred.top3]
+    if _sure(pred) and pred.leaf != "其他":
+        return {"complaint_category": pred.leaf, "category_candidates": candidates}
+    return {"complaint_category": None, "category_candidates": candidates}
+
+
+def _match_category(answer: str, candidates: list[str]) -> str | None:
+    taxonomy = load_taxonomy()
+    t = answer.strip()
+    for name in candidates:
+        if name and name in t:
+            return name
+    leaf = taxonomy.get(t)
+    if leaf is not None:
+        return leaf.name
+    for leaf in taxonomy.leaves:
+        if leaf.name in t:
+            return leaf.name
+    if OTHER_WORDS.match(t):
+        return "其他"
+    return None
+
+
+def value_for_field(
+    slot: str,
+    answer: str,
+    *,
+    candidates: list[str] | None = None,
+    channel_phone: str | None = None,
+    has_coordinates: bool = False,
+    now: datetime | None = None,
+) -> FieldResult:
+    """Interpret ``answer`` as the new value of ``slot``."""
+    text = normalize_text(answer).strip()
+    if slot == "complaint_description":
+        if not is_meaningful(text):
+            return FieldResult(problem="请用文字描述一下遇到的问题，比如“楼道灯坏了”。")
+        return FieldResult({"complaint_description": answer.strip()})
+    if slot == "complaint_category":
+        name = _match_category(text, candidates or [])
+        if name is None:
+            pred = classify_category(text)
+            name = pred.leaf if _sure(pred) else "其他"
+        return FieldResult({"complaint_category": name})
+    if slot == "complaint_location":
+        if UNKNOWN_WORDS.match(text):
+            label = "（居民提供了定位）" if has_coordinates else "（居民未能提供具体地址）"
+            return FieldResult({"complaint_location": label})
+        loc = extract_location(text)
+        if loc is not None and loc.full:
+            return FieldResult({"complaint_location": loc.full})
+        if has_cjk(text) and is_meaningful(text):
+            return FieldResult({"complaint_location": text.strip("。.！! ")})
+        return FieldResult(
+            problem="没听清地址。请说一下所在的区、街道或小区名称，比如“朝阳区望京西园四区”。"
+        )
+    if slot == "contact_phone":
+        for raw in extract_phones(text):
+            phone = valid_phone(raw)
+            if phone:
+                return FieldResult({"contact_phone": phone})
+        if channel_phone and re.search(r"(本机|这个号|当前号码|就用|用这个|可以|是的|对|好)", text):
+            return FieldResult({"contact_phone": channel_phone})
+        if NO_PHONE_WORDS.search(text):
+            return FieldResult({"contact_phone": "未留"})
+        return FieldResult(
+            problem="这个号码好像不完整。请说11位手机号，或带区号的座机号，比如“010-12345678”。"
+        )
+    if slot == "anonymous":
+        wish = parse_anonymous(text)
+        if wish is None:
+            return FieldResult(problem="请回答“需要保密”或“不需要”。")
+        return FieldResult({"anonymous": "true" if wish else "false"})
+    if slot == "complaint_time":
+        when = extract_time(text, now or hotline_now())
+        if when is not None:
+            return FieldResult({"complaint_time": when.text, "complaint_time_iso": when.iso})
+        return FieldResult({"complaint_time": text, "complaint_time_iso": None})
+    if slot == "complaint_type":
+        for rt in REQUEST_TYPES:
+            if rt in text:
+                return FieldResult({"complaint_type": rt})
+        return FieldResult(problem="类型可以是投诉、求助、咨询、建议、举报或表扬，请说其中一个。")
+    if slot == "contact_name":
+        name = extract_person_name(text) or text.strip("。.！! ")
+        return FieldResult({"contact_name": name} if name else {})
+    raise KeyError(slot)

@@ -1,0 +1,36 @@
+"""Read-only helpers over a rasa-sdk ``Tracker`` snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+__all__ = ["all_slots", "merged_metadata", "latest_text", "latest_intent"]
+
+
+def all_slots(tracker: Tracker) -> dict[str, Any]:
+    return dict(tracker.slots)
+
+
+def merged_metadata(tracker: Tracker) -> dict[str, Any]:
+    """Channel metadata of this conversation's user turns, newest values winning.
+
+    A phone number shared in turn 1 (caller id, Telegram contact) is still
+    known when the form asks for it in turn 4.
+    """
+    merged: dict[str, Any] = {}
+    for event in tracker.events:
+        if event.get("event") == "user":
+            meta = event.get("metadata") or {}
+            merged.update({k: v for k, v in meta.items() if v not in (None, "")})
+    merged.update({k: v for k, v in (tracker.latest_message.get("metadata") or {}).items() if v})
+    return merged
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return str((tracker.latest_message.get("intent") or {}).get("name") or "")

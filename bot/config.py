@@ -1,0 +1,141 @@
+"""Jiesu configuration: read once from ``JIESU_*`` environment variables.
+
+Every setting has a documented default (see README, "Configuration") so that
+``make run`` works on embedded defaults with no environment at all.  Other
+processes (action server, CLI) call :func:`load_config` too, so the same
+variables steer the whole stack.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Config", "ConfigError", "load_config", "PROJECT_ROOT"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration variable has a value that cannot be used."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name)
+    return default if raw is None or raw == "" else raw
+
+
+@dataclass(frozen=True)
+class Config:
+    """Typed view of the environment.  Field docs double as the README table."""
+
+    # Where runtime data (SQLite files, attachments) lives.
+    data_dir: Path = PROJECT_ROOT / "var"
+    # Gateway HTTP port (web chat, /api/chat, embedded desk, webhooks).
+    port: int = 8080
+    host: str = "127.0.0.1"
+    # Rasa server and action server.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_timeout_s: float = 30.0
+    # Ticket backend (Open311 GeoReport v2).  Empty = the embedded desk.
+    open311_url: str = ""
+    open311_api_key: str = ""
+    open311_jurisdiction: str = ""
+    # Embedded desk.
+    desk_db_url: str = ""
+    desk_api_key: str = "change-me-desk-key"
+    ticket_prefix: str = "BJ"
+    # Outbox: durable delivery of confirmed complaints.
+    outbox_db_url: str = ""
+    outbox_poll_s: float = 2.0
+    outbox_max_backoff_s: float = 300.0
+    delivery_timeout_s: float = 5.0
+    # Response deadlines promised to the resident (hours).
+    deadline_urgent_h: int = 2
+    deadline_normal_h: int = 24
+    # Local time zone of the hotline (for deadlines and calling hours).
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    # Longest message a channel passes to the assistant (longer: asked to split).
+    max_message_chars: int = 4000
+
+    @property
+    def embedded_desk(self) -> bool:
+        """True when tickets go to the desk this gateway serves itself."""
+        return not self.open311_url
+
+    @property
+    def effective_open311_url(self) -> str:
+        """Base URL of the Open311 endpoint the actions and outbox talk to."""
+        if self.open311_url:
+            return self.open311_url.rstrip("/")
+        return f"http://127.0.0.1:{self.port}/open311/v2"
+
+    @property
+    def effective_open311_api_key(self) -> str:
+        """API key for the ticket backend (the desk key for the embedded desk)."""
+        return self.open311_api_key or (self.desk_api_key if self.embedded_desk else "")
+
+    @property
+    def effective_desk_db_url(self) -> str:
+        return self.desk_db_url or f"sqlite:///{self.data_dir / 'desk.db'}"
+
+    @property
+    def effective_outbox_db_url(self) -> str:
+        return self.outbox_db_url or f"sqlite:///{self.data_dir / 'jiesu.db'}"
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Build a :class:`Config` from ``env`` (default: ``os.environ``)."""
+    e = os.environ if env is None else env
+    data_dir = Path(_str(e, "JIESU_DATA_DIR", str(PROJECT_ROOT / "var")))
+    port = _int(e, "JIESU_PORT", 8080)
+    rasa_port = _int(e, "JIESU_RASA_PORT", 5005)
+    return Config(
+        data_dir=data_dir,
+        port=port,
+        host=_str(e, "JIESU_HOST", "127.0.0.1"),
+        rasa_url=_str(e, "JIESU_RASA_URL", f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        rasa_port=rasa_port,
+        action_port=_int(e, "JIESU_ACTION_PORT", 5055),
+        rasa_timeout_s=_float(e, "JIESU_RASA_TIMEOUT", 30.0),
+        open311_url=_str(e, "JIESU_OPEN311_URL", ""),
+        open311_api_key=_str(e, "JIESU_OPEN311_API_KEY", ""),
+        open311_jurisdiction=_str(e, "JIESU_OPEN311_JURISDICTION", ""),
+        desk_db_url=_str(e, "JIESU_DESK_DB_URL", ""),
+        desk_api_key=_str(e, "JIESU_DESK_API_KEY", "change-me-desk-key"),
+        ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
+        outbox_db_url=_str(e, "JIESU_DB_URL", ""),
+        outbox_poll_s=_float(e, "JIESU_OUTBOX_POLL", 2.0),
+        outbox_max_backoff_s=_float(e, "JIESU_OUTBOX_MAX_BACKOFF", 300.0),
+        delivery_timeout_s=_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
+        deadline_urgent_h=_int(e, "JIESU_DEADLINE_URGENT_HOURS", 2),
+        deadline_normal_h=_int(e, "JIESU_DEADLINE_NORMAL_HOURS", 24),
+        timezone=_str(e, "JIESU_TIMEZONE", "Asia/Shanghai"),
+        log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
+        max_message_chars=_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+    )

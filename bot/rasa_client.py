@@ -1,0 +1,119 @@
+"""Talk to the Rasa server over its REST channel and HTTP API.
+
+Every channel (web, Telegram, phone) funnels through :class:`RasaClient`, so
+sender ids are prefixed by channel in one place (``web:…``, ``tg:…``,
+``tel:…``) and Rasa's reply format is normalised into :class:`BotMessage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypedDict
+
+import aiohttp
+
+__all__ = ["BotButton", "BotMessage", "RasaClient", "RasaUnavailable", "CHANNEL_PREFIXES"]
+
+CHANNEL_PREFIXES = ("web", "tg", "tel", "cli", "test")
+
+
+class BotButton(TypedDict):
+    title: str
+    payload: str
+
+
+class BotMessage(TypedDict, total=False):
+    text: str
+    buttons: list[BotButton]
+    custom: dict[str, Any]
+    image: str
+
+
+class RasaUnavailable(RuntimeError):
+    """The Rasa server did not answer (down, starting, or timed out)."""
+
+
+def _normalise(raw: list[dict[str, Any]]) -> list[BotMessage]:
+    """Turn Rasa REST-channel replies into our message shape.
+
+    Consecutive text messages stay separate (a channel may join them); buttons
+    keep only ``title``/``payload`` so channels need not know Rasa's schema.
+    """
+    out: list[BotMessage] = []
+    for item in raw:
+        msg: BotMessage = {}
+        if item.get("text"):
+            msg["text"] = str(item["text"])
+        buttons = item.get("buttons") or []
+        if buttons:
+            msg["buttons"] = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                for b in buttons
+            ]
+        if item.get("custom"):
+            msg["custom"] = dict(item["custom"])
+        if item.get("image"):
+            msg["image"] = str(item["image"])
+        if msg:
+            out.append(msg)
+    return out
+
+
+def prefixed_sender(channel: str, sender: str) -> str:
+    """Return ``sender`` prefixed with ``channel:`` unless it already has a prefix."""
+    head, sep, _ = sender.partition(":")
+    if sep and head in CHANNEL_PREFIXES:
+        return sender
+    return f"{channel}:{sender}"
+
+
+class RasaClient:
+    """Async client for one Rasa server; share one per process."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession, timeout_s: float = 30.0):
+        self._base = base_url.rstrip("/")
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        """Send one user message and return the bot's replies."""
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        url = f"{self._base}/webhooks/rest/webhook"
+        try:
+            async with self._session.post(url, json=body, timeout=self._timeout) as resp:
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {resp.status}")
+                raw = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        return _normalise(raw or [])
+
+    async def trigger_intent(
+        self, sender: str, intent: str, entities: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        """Start a bot-initiated turn (e.g. the satisfaction survey)."""
+        url = f"{self._base}/conversations/{sender}/trigger_intent?output_channel=latest"
+        body = {"name": intent, "entities": entities or {}}
+        try:
+            async with self._session.post(url, json=body, timeout=self._timeout) as resp:
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa answered HTTP {resp.status}")
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        return _normalise(data.get("messages") or [])
+
+    async def ready(self) -> bool:
+        """True when the server has a model loaded."""
+        try:
+            async with self._session.get(
+                f"{self._base}/status", timeout=aiohttp.ClientTimeout(total=2)
+            ) as resp:
+                if resp.status != 200:
+                    return False
+                data = await resp.json(content_type=None)
+                return bool(data.get("model_file"))
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False

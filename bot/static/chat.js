@@ -1,0 +1,77 @@
+// Jiesu web chat: one conversation per browser (sender id kept in localStorage).
+(function () {
+  "use strict";
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  let sender = localStorage.getItem("jiesu-sender");
+  if (!sender) {
+    sender = "web:" + Math.random().toString(36).slice(2, 12);
+    localStorage.setItem("jiesu-sender", sender);
+  }
+
+  function bubble(who, text) {
+    const row = document.createElement("div");
+    row.className = "msg " + who;
+    const b = document.createElement("div");
+    b.className = "bubble";
+    b.textContent = text;
+    row.appendChild(b);
+    log.appendChild(row);
+    log.scrollTop = log.scrollHeight;
+    return row;
+  }
+
+  function buttons(list) {
+    const box = document.createElement("div");
+    box.className = "buttons";
+    list.forEach(function (btn) {
+      const el = document.createElement("button");
+      el.type = "button";
+      el.textContent = btn.title;
+      el.addEventListener("click", function () {
+        box.querySelectorAll("button").forEach(function (x) { x.disabled = true; });
+        send(btn.payload, btn.title);
+      });
+      box.appendChild(el);
+    });
+    log.appendChild(box);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function show(messages) {
+    (messages || []).forEach(function (m) {
+      if (m.text) bubble("bot", m.text);
+      if (m.buttons && m.buttons.length) buttons(m.buttons);
+    });
+  }
+
+  async function send(text, shown) {
+    bubble("user", shown || text);
+    try {
+      const resp = await fetch("/api/chat", {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({sender: sender, text: text, metadata: {channel: "web"}})
+      });
+      const body = await resp.json();
+      if (body.messages) show(body.messages);
+      else bubble("error", (body.error && body.error.message) || "出错了，请稍后再试。");
+    } catch (e) {
+      bubble("error", "网络连接失败，请稍后再试。您的话没有发送成功。");
+    }
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    const text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  window.jiesuSender = sender;
+  bubble("bot", "您好，这里是12345市民服务热线智能受理。请直接说说您遇到的问题。");
+})();

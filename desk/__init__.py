@@ -1,0 +1,1 @@
+"""The embedded Open311 ticket desk (default ticket backend)."""

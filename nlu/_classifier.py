@@ -1,0 +1,361 @@
+"""Category classifier: TF-IDF (char + jieba word n-grams) and a linear model."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._features import prepare_text, word_ngrams
+from ._lazy import Lazy
+from ._settings import DATA_DIR, TAXONOMY_FILE, category_model_path, models_dir
+from ._taxonomy import Taxonomy, load_taxonomy
+from ._types import CategoryLeaf, CategoryPrediction
+
+__all__ = [
+    "LOW_CONFIDENCE_THRESHOLD",
+    "CategoryModel",
+    "ModelError",
+    "builtin_training_set",
+    "classify_category",
+    "get_model",
+    "train_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Predictions whose leaf confidence is below this are flagged ``low_confidence``
+#: (the dialogue then asks the resident or lets staff choose).
+LOW_CONFIDENCE_THRESHOLD = float(os.environ.get("JIESU_CATEGORY_THRESHOLD", "0.30"))
+#: Bump when features or model change, to invalidate cached built-in models.
+MODEL_VERSION = 1
+EXAMPLES_GLOB = "category_examples*.yml"
+
+
+class ModelError(RuntimeError):
+    """A category model cannot be trained, loaded or saved.
+
+    Attributes:
+        path: The model file concerned, if any.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass
+class CategoryModel:
+    """A trained classifier with the taxonomy (possibly extended) it predicts into.
+
+    Attributes:
+        taxonomy: The taxonomy, including leaves added from history labels.
+        labels: Leaf paths (``class›leaf``) in the classifier's column order.
+        estimator: The fitted scikit-learn pipeline.
+        meta: Provenance (source, number of examples, creation time, version).
+    """
+
+    taxonomy: Taxonomy
+    labels: list[str]
+    estimator: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, texts: Sequence[str]) -> Any:
+        """Probability-like scores per label.
+
+        Args:
+            texts: Raw texts.
+
+        Returns:
+            A ``(len(texts), len(labels))`` numpy array whose rows sum to 1.
+        """
+        prepared = [prepare_text(t) for t in texts]
+        return self.estimator.predict_proba(prepared)
+
+    def predict_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
+        """Classify several texts at once.
+
+        Args:
+            texts: Raw texts.
+
+        Returns:
+            One prediction per text.
+        """
+        if not texts:
+            return []
+        matrix = self.scores(texts)
+        return [self._prediction(row) for row in matrix]
+
+    def predict(self, text: str) -> CategoryPrediction:
+        """Classify one complaint (the whole text).
+
+        Args:
+            text: Raw text.
+
+        Returns:
+            The prediction; empty text gives the 其他 leaf with confidence 0.
+        """
+        if not isinstance(text, str) or not prepare_text(text).strip():
+            other = self.taxonomy.other
+            return CategoryPrediction(other.name, other.gov_class, other.service_code, 0.0,
+                                      ((other.name, 0.0),), True)
+        return self.predict_many([text])[0]
+
+    def _prediction(self, row: Any) -> CategoryPrediction:
+        leaves = [self._leaf(label) for label in self.labels]
+        by_class: dict[str, float] = {}
+        for leaf, score in zip(leaves, row, strict=True):
+            by_class[leaf.gov_class] = by_class.get(leaf.gov_class, 0.0) + float(score)
+        # the class with most mass wins; then its best leaf (keeps leaf and class coherent)
+        gov_class = max(by_class, key=lambda c: by_class[c])
+        ranked = sorted(range(len(leaves)), key=lambda i: float(row[i]), reverse=True)
+        best = next(i for i in ranked if leaves[i].gov_class == gov_class)
+        leaf = leaves[best]
+        confidence = round(float(row[best]), 4)
+        top3 = tuple((leaves[i].name, round(float(row[i]), 4)) for i in ranked[:3])
+        return CategoryPrediction(
+            leaf=leaf.name,
+            gov_class=leaf.gov_class,
+            service_code=leaf.service_code,
+            confidence=confidence,
+            top3=top3,
+            low_confidence=confidence < LOW_CONFIDENCE_THRESHOLD,
+        )
+
+    def _leaf(self, label: str) -> CategoryLeaf:
+        leaf = self.taxonomy.get(label)
+        return leaf if leaf is not None else self.taxonomy.other
+
+    def save(self, path: Path) -> None:
+        """Write the model atomically with joblib.
+
+        Args:
+            path: Target file.
+
+        Raises:
+            ModelError: If the file cannot be written.
+        """
+        import joblib
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            joblib.dump(self, tmp, compress=3)
+            tmp.replace(path)
+        except OSError as exc:
+            raise ModelError(f"cannot write model {path}: {exc}", path) from exc
+
+    @staticmethod
+    def load(path: Path) -> CategoryModel:
+        """Load a model written by ``save``.
+
+        Args:
+            path: Model file.
+
+        Returns:
+            The model.
+
+        Raises:
+            ModelError: If the file is missing or not a Jiesu category model.
+        """
+        import joblib
+
+        try:
+            model = joblib.load(path)
+        except Exception as exc:  # joblib raises many kinds (EOFError, pickle errors ...)
+            raise ModelError(f"cannot load category model {path}: {exc}", path) from exc
+        if not isinstance(model, CategoryModel):
+            raise ModelError(f"{path} is not a Jiesu category model", path)
+        return model
+
+
+def _make_estimator(kind: str) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    features = FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                      min_df=1 if kind == "builtin" else 2)),
+            ("words", TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)),
+        ]
+    )
+    svm = LinearSVC(C=0.5, class_weight="balanced")
+    return Pipeline([("features", features),
+                     ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid"))])
+
+
+def train_model(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    kind: str = "history",
+    meta: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> CategoryModel:
+    """Train a category model.
+
+    Args:
+        texts: Training texts.
+        labels: Leaf paths (``class›leaf``) known to ``taxonomy``, one per text.
+        taxonomy: Taxonomy the labels belong to.
+        kind: ``"builtin"`` (tiny data: keep rare n-grams) or ``"history"``.
+        meta: Extra provenance stored with the model.
+        progress: Called with short progress messages.
+
+    Returns:
+        The trained model.
+
+    Raises:
+        ModelError: If there are fewer than two labels or too few examples.
+    """
+    say = progress or (lambda _msg: None)
+    if len(texts) != len(labels):
+        raise ModelError("texts and labels differ in length")
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    if len(counts) < 2:
+        raise ModelError("need at least two different labels to train")
+    small = [label for label, n in counts.items() if n < 3]
+    if small:
+        raise ModelError(f"labels with fewer than 3 examples: {', '.join(sorted(small)[:10])}")
+    started = time.monotonic()
+    say(f"preparing {len(texts)} texts in {len(counts)} classes")
+    prepared = [prepare_text(t) for t in texts]
+    estimator = _make_estimator(kind)
+    say("fitting TF-IDF features and linear SVM (3-fold calibrated)")
+    import numpy as np
+
+    estimator.fit(prepared, np.asarray(labels, dtype=object))
+    say(f"trained in {time.monotonic() - started:.1f} s")
+    info = {"kind": kind, "examples": len(texts), "classes": len(counts),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "version": MODEL_VERSION}
+    info.update(meta or {})
+    return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info)
+
+
+def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], list[str]]:
+    """The hand-written examples and keyword lexicons, as (texts, leaf paths).
+
+    Args:
+        taxonomy: Taxonomy to resolve leaf names (default: built-in).
+
+    Returns:
+        Parallel lists of texts and ``class›leaf`` labels.
+
+    Raises:
+        ModelError: If an example names an unknown leaf.
+    """
+    import yaml
+
+    tax = taxonomy or load_taxonomy()
+    texts: list[str] = []
+    labels: list[str] = []
+    for path in _example_files():
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        for name, examples in (data.get("examples") or {}).items():
+            leaf = tax.get(name)
+            if leaf is None:
+                raise ModelError(f"{path.name}: unknown leaf {name!r}", path)
+            for example in examples or ():
+                texts.append(str(example))
+                labels.append(leaf.path)
+    for leaf in tax.leaves:
+        if leaf.keywords:
+            # the lexicon as one more document (and the leaf name itself)
+            texts.append(" ".join(leaf.keywords))
+            labels.append(leaf.path)
+            texts.append(f"{leaf.name} {leaf.name}")
+            labels.append(leaf.path)
+    return texts, labels
+
+
+def _example_files() -> list[Path]:
+    return sorted(DATA_DIR.glob(EXAMPLES_GLOB))
+
+
+def _builtin_fingerprint() -> str:
+    digest = hashlib.sha256(f"v{MODEL_VERSION}".encode())
+    for path in [*_example_files(), TAXONOMY_FILE]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _load_builtin() -> CategoryModel:
+    cache = models_dir() / "category" / f"builtin-{_builtin_fingerprint()}.joblib"
+    if cache.is_file():
+        try:
+            return CategoryModel.load(cache)
+        except ModelError:
+            logger.warning("ignoring unreadable cached model %s", cache, exc_info=True)
+    texts, labels = builtin_training_set()
+    model = train_model(texts, labels, load_taxonomy(), kind="builtin",
+                        meta={"source": "built-in examples"})
+    try:
+        model.save(cache)
+    except ModelError:
+        logger.info("could not cache the built-in category model at %s", cache)
+    return model
+
+
+_BUILTIN: Lazy[CategoryModel] = Lazy(_load_builtin)
+_LOADED: dict[Path, CategoryModel] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def get_model(path: Path | None = None) -> CategoryModel:
+    """Return the category model in use (cached, thread-safe).
+
+    Args:
+        path: A model file; default: ``JIESU_CATEGORY_MODEL`` or
+            ``models/category/history.joblib`` if present, else the built-in model.
+
+    Returns:
+        The model.
+
+    Raises:
+        ModelError: If an explicitly configured model file cannot be loaded.
+    """
+    target = path or category_model_path()
+    if target is None:
+        return _BUILTIN.get()
+    target = target.resolve()
+    with _LOADED_LOCK:
+        model = _LOADED.get(target)
+        if model is None:
+            model = CategoryModel.load(target)
+            _LOADED[target] = model
+        return model
+
+
+def builtin_model() -> CategoryModel:
+    """Return the built-in model (trained on our own examples), ignoring history models."""
+    return _BUILTIN.get()
+
+
+def classify_category(text: str) -> CategoryPrediction:
+    """Assign a taxonomy leaf to a complaint, using its whole text.
+
+    Uses the history-trained model when one is configured (``JIESU_CATEGORY_MODEL`` or
+    ``models/category/history.joblib``), else the built-in model trained on Jiesu's own
+    examples (trained on first use and cached under ``models/category/``).
+
+    Args:
+        text: The complaint text (all of it, not just one sentence).
+
+    Returns:
+        The prediction. ``low_confidence`` is set when the leaf's score is under
+        ``LOW_CONFIDENCE_THRESHOLD``.
+    """
+    return get_model().predict(text)

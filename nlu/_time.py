@@ -1,0 +1,291 @@
+"""Time extraction: points, spans and recurring times relative to ``now``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ._normalize import normalize_text
+from ._types import TimeMention
+
+__all__ = ["BEIJING", "extract_time", "find_time"]
+
+logger = logging.getLogger(__name__)
+
+#: Beijing time, UTC+8 (no daylight saving).
+BEIJING = timezone(timedelta(hours=8))
+_FMT = "%Y-%m-%d %H:%M:%S"
+_CN_NUMS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+            "九": 9, "十": 10, "几": 3, "半": 0.5}
+_UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "个星期": 7, "星期": 7, "个礼拜": 7, "礼拜": 7,
+              "个月": 30, "月": 30, "年": 365}
+_RECENT = re.compile(
+    r"(?:这|近|最近|这么|这段时间|前)(?P<n>[两几一二三四五六七八九十\d]+|半)"
+    r"(?P<unit>天|日|周|个星期|星期|个礼拜|个月|年)(?:来|以来|了)?"
+)
+_RECENT_PLAIN = re.compile(r"最近(?:一段时间|这段时间|一阵子|一阵)?|这段时间|这阵子|近期")
+_SINCE = re.compile(r"(?:从|自从|自)(?P<inner>[^，。,.!！?？]{1,10}?)(?:开始|以来|起)")
+_SINCE_PLAIN = re.compile(r"(?P<inner>[^，。,.!！?？从自]{2,8}?)(?:以来)")
+_DURATION_AFTER = re.compile(r"^(?:多)?(?:了|以来|来|多了)")
+_TIME_CHAR = re.compile(r"[年月日号天周点时分秒早晚午夜凌晨昨今明前后星期礼拜去每上下半初底末节宵]")
+_SPOKEN_PERIOD = {"1D": "每天", "7D": "每周", "1M": "每月", "1Y": "每年", "1H": "每小时"}
+_WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    mention: TimeMention
+
+
+def _as_beijing(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        return now.replace(tzinfo=BEIJING)
+    return now.astimezone(BEIJING)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.replace(microsecond=0).isoformat()
+
+
+def _parse(value: str) -> datetime:
+    return datetime.strptime(value, _FMT).replace(tzinfo=BEIJING)
+
+
+def _number(raw: str) -> float:
+    if raw.isdigit():
+        return float(raw)
+    if raw in _CN_NUMS:
+        return float(_CN_NUMS[raw])
+    if raw.startswith("十"):
+        return 10 + _CN_NUMS.get(raw[1:], 0) if len(raw) > 1 else 10
+    if raw.endswith("十"):
+        return _CN_NUMS.get(raw[0], 1) * 10
+    if "十" in raw:
+        tens, ones = raw.split("十", 1)
+        return _CN_NUMS.get(tens, 1) * 10 + _CN_NUMS.get(ones, 0)
+    return 3.0
+
+
+def _span(text: str, start: datetime, end: datetime, description: str, pos: tuple[int, int]) -> _Found:
+    return _Found(
+        pos[0],
+        pos[1],
+        TimeMention(text, "span", f"{_iso(start)}/{_iso(end)}", description, pos[0], pos[1]),
+    )
+
+
+def _rule_based(text: str, now: datetime) -> list[_Found]:
+    found: list[_Found] = []
+    for m in _RECENT.finditer(text):
+        days = _number(m.group("n")) * _UNIT_DAYS[m.group("unit")]
+        start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+        found.append(_span(m.group(0), start, now, f"最近{m.group('n')}{m.group('unit')}", m.span()))
+    for m in _RECENT_PLAIN.finditer(text):
+        if any(f.start <= m.start() < f.end for f in found):
+            continue
+        start = (now - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
+        found.append(_span(m.group(0), start, now, "最近（约一周）", m.span()))
+    for pattern in (_SINCE, _SINCE_PLAIN):
+        for m in pattern.finditer(text):
+            inner = _jio_parse(m.group("inner"), now)
+            if inner is None:
+                continue
+            begin, _ = inner
+            if begin > now:
+                continue
+            found.append(_span(m.group(0), begin, now, f"从{m.group('inner')}起至今", m.span()))
+    return found
+
+
+_RELATIVE = re.compile(
+    r"上上个月|上个月|上月|这个月|本月|上上周|上个星期|上星期|上个礼拜|上礼拜|上周|这个星期|这周|本周|"
+    r"前年|去年|今年|年初|月初"
+)
+
+
+def _month_start(dt: datetime, back: int) -> datetime:
+    year, month = dt.year, dt.month - back
+    while month < 1:
+        year, month = year - 1, month + 12
+    return dt.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _relative_range(word: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """Ranges for relative words jionlp does not parse alone ("上个月")."""
+    day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    week0 = day0 - timedelta(days=now.weekday())
+    second = timedelta(seconds=1)
+    if word in ("上个月", "上月"):
+        return _month_start(now, 1), _month_start(now, 0) - second
+    if word == "上上个月":
+        return _month_start(now, 2), _month_start(now, 1) - second
+    if word in ("这个月", "本月", "月初"):
+        return _month_start(now, 0), now
+    if word in ("上周", "上个星期", "上星期", "上个礼拜", "上礼拜"):
+        return week0 - timedelta(days=7), week0 - second
+    if word == "上上周":
+        return week0 - timedelta(days=14), week0 - timedelta(days=7) - second
+    if word in ("这周", "本周", "这个星期"):
+        return week0, now
+    if word in ("今年", "年初"):
+        return day0.replace(month=1, day=1), now
+    if word in ("去年", "前年"):
+        back = 1 if word == "去年" else 2
+        start = day0.replace(year=now.year - back, month=1, day=1)
+        return start, start.replace(year=start.year + 1) - second
+    return None
+
+
+def _jio_parse(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """Parse a short time string to its (start, end) range (rules, then jionlp)."""
+    if _RELATIVE.fullmatch(text):
+        return _relative_range(text, now)
+    try:
+        import jionlp
+
+        res = jionlp.parse_time(text, time_base=now.replace(tzinfo=None))
+    except Exception:  # jionlp raises ValueError and others on unparsable text
+        return None
+    times = res.get("time") if isinstance(res, dict) else None
+    if res.get("type") not in ("time_point", "time_span") or not isinstance(times, list):
+        return None
+    if "inf" in times:
+        return None
+    return _parse(times[0]), _parse(times[1])
+
+
+def _describe_period(delta: dict[str, Any], start: datetime) -> tuple[str, str]:
+    for unit, code in (("year", "Y"), ("month", "M"), ("day", "D"), ("hour", "H")):
+        if unit in delta:
+            amount = int(delta[unit]) if float(delta[unit]).is_integer() else delta[unit]
+            period = f"P{amount}{code}" if code != "H" else f"PT{amount}H"
+            key = f"{amount}{code}"
+            spoken = _SPOKEN_PERIOD.get(key, f"每{amount}{'年月天小时'['YMDH'.index(code)]}")
+            if key == "7D":
+                spoken = f"每周{_WEEKDAYS[start.weekday()]}"
+            return period, spoken
+    return "P1D", "每天"
+
+
+def _from_jio(item: dict[str, Any], now: datetime) -> TimeMention | None:
+    detail = item.get("detail") or {}
+    kind = detail.get("type") or item.get("type")
+    times = detail.get("time")
+    text = item["text"]
+    start, end = item["offset"]
+    if kind == "time_point" and isinstance(times, list) and "inf" not in times:
+        t0, t1 = _parse(times[0]), _parse(times[1])
+        if t1 - t0 <= timedelta(days=1):
+            return TimeMention(text, "point", _iso(t0), t0.strftime("%Y-%m-%d %H:%M"), start, end)
+        return TimeMention(text, "span", f"{_iso(t0)}/{_iso(t1)}", text, start, end)
+    if kind == "time_span" and isinstance(times, list):
+        t0 = _parse(times[0]) if times[0] != "inf" else None
+        t1 = _parse(times[1]) if times[1] != "inf" else None
+        left = _iso(t0) if t0 else ".."
+        right = _iso(t1) if t1 else ".."
+        return TimeMention(text, "span", f"{left}/{right}", text, start, end)
+    if kind == "time_period" and isinstance(times, dict):
+        point = (times.get("point") or {}).get("time")
+        delta = times.get("delta") or {}
+        if not isinstance(point, list) or point[0] == "inf":
+            return None
+        t0 = _parse(point[0])
+        period, spoken = _describe_period(delta, t0)
+        if point[1] == "inf":
+            when = f"{t0:%H:%M}以后"
+        else:
+            t1 = _parse(point[1])
+            when = f"{t0:%H:%M}" if t1 - t0 < timedelta(hours=1) else f"{t0:%H:%M}-{t1:%H:%M}"
+        return TimeMention(text, "recurring", f"R/{_iso(t0)}/{period}", f"{spoken} {when}", start, end)
+    return None
+
+
+def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> list[_Found]:
+    try:
+        import jionlp
+
+        items = jionlp.ner.extract_time(text, time_base=now.replace(tzinfo=None), with_parsing=True)
+    except Exception:  # pragma: no cover - jionlp bugs must not break intake
+        logger.debug("jionlp.extract_time failed", exc_info=True)
+        return []
+    found: list[_Found] = []
+    for item in items:
+        start, end = item["offset"]
+        if any(s < end and start < e for s, e in masked):
+            continue
+        if not _TIME_CHAR.search(item["text"]):
+            continue
+        detail = item.get("detail") or {}
+        if (detail.get("type") or item.get("type")) == "time_delta":
+            after = text[end : end + 3]
+            before = text[max(0, start - 2) : start]
+            if not (_DURATION_AFTER.match(after) or before.endswith(("已经", "持续", "有"))):
+                continue
+            days = _delta_days(detail.get("time") or {})
+            if days <= 0:
+                continue
+            t0 = now - timedelta(days=days)
+            found.append(_span(item["text"], t0, now, f"持续{item['text']}", (start, end)))
+            continue
+        mention = _from_jio(item, now)
+        if mention:
+            found.append(_Found(start, end, mention))
+    return found
+
+
+def _delta_days(delta: dict[str, Any]) -> float:
+    factors = {"year": 365, "month": 30, "day": 1, "hour": 1 / 24, "minute": 1 / 1440}
+    return sum(float(v) * factors.get(k, 0) for k, v in delta.items() if isinstance(v, int | float))
+
+
+def find_time(text: str, now: datetime, masked: list[tuple[int, int]] | None = None) -> TimeMention | None:
+    """Find the first time mention in normalised text.
+
+    Args:
+        text: Normalised text.
+        now: Reference time (naive values are taken as Beijing time).
+        masked: Spans (addresses, phone numbers) where no time may be found.
+
+    Returns:
+        The first mention in text order (rules for "这两天"/"从…开始" win on overlap).
+    """
+    if not text:
+        return None
+    now = _as_beijing(now)
+    rules = _rule_based(text, now)
+    taken = [(f.start, f.end) for f in rules] + list(masked or [])
+    jio = _jio_extract(text, now, taken)
+    candidates = sorted(rules + jio, key=lambda f: (f.start, -(f.end - f.start)))
+    return candidates[0].mention if candidates else None
+
+
+def extract_time(text: str, now: datetime) -> TimeMention | None:
+    """Extract when something happened (or happens) from an utterance.
+
+    Points ("昨天下午三点") give an ISO date-time; spans ("上周", "这两天", "从上个月开始")
+    give ``start/end``; recurring times ("每天晚上十二点以后") give ``R/start/period``
+    with a human description ("每天 00:00以后"). Parsing uses ``jionlp`` plus rules.
+
+    Args:
+        text: The utterance.
+        now: Reference time; naive values are Beijing time, aware ones are converted.
+
+    Returns:
+        The first time mention, or None.
+    """
+    from ._location import find_location
+    from ._phones import find_phones
+
+    norm = normalize_text(text)
+    if not norm or not isinstance(now, datetime):
+        return None
+    masked = [(p.start, p.end) for p in find_phones(norm)]
+    loc = find_location(norm)
+    if loc:
+        masked.append((loc.start, loc.end))
+    return find_time(norm, now, masked)

@@ -1,0 +1,105 @@
+"""Read-back answers and corrections (pure functions, no Rasa)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.parsing import (
+    mask_phone,
+    parse_anonymous,
+    parse_confirmation_reply,
+    valid_phone,
+)
+
+
+@pytest.mark.parametrize(
+    "text", ["确认", "对", "没问题", "确认提交", "是的", "好的", "1", "对的，提交吧"]
+)
+def test_confirmations(text: str) -> None:
+    assert parse_confirmation_reply(text).kind == "confirm"
+
+
+@pytest.mark.parametrize("text", ["取消", "算了", "不用了", "不报了"])
+def test_cancels(text: str) -> None:
+    assert parse_confirmation_reply(text).kind == "cancel"
+
+
+@pytest.mark.parametrize("text", ["不对", "需要修改", "错了", "修改"])
+def test_denials_without_a_field(text: str) -> None:
+    assert parse_confirmation_reply(text).kind == "deny"
+
+
+@pytest.mark.parametrize(
+    "text, field, value",
+    [
+        ("地址不对，是望京西园四区", "complaint_location", "望京西园四区"),
+        ("电话改成13900001111", "contact_phone", "13900001111"),
+        ("手机号应该是13900001111", "contact_phone", "13900001111"),
+        ("时间改成昨天晚上", "complaint_time", "昨天晚上"),
+        ("类型是举报", "complaint_type", "举报"),
+        ("我叫王小明", "contact_name", "王小明"),
+    ],
+)
+def test_corrections_name_the_field_and_value(text: str, field: str, value: str) -> None:
+    reply = parse_confirmation_reply(text)
+    assert reply.kind == "correct"
+    assert reply.field == field
+    assert value in (reply.value or "")
+
+
+def test_a_bare_number_corrects_the_phone() -> None:
+    reply = parse_confirmation_reply("13900001111")
+    assert (reply.kind, reply.field, reply.value) == ("correct", "contact_phone", "13900001111")
+
+
+def test_field_button_asks_for_the_value() -> None:
+    reply = parse_confirmation_reply("修改地点")
+    assert (reply.kind, reply.field, reply.value) == ("correct", "complaint_location", "")
+
+
+def test_pending_field_takes_the_whole_answer() -> None:
+    reply = parse_confirmation_reply("丰台区方庄芳城园一区", pending_field="complaint_location")
+    assert (reply.kind, reply.field, reply.value) == (
+        "correct",
+        "complaint_location",
+        "丰台区方庄芳城园一区",
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀", "asdfgh"])
+def test_unclear_answers(text: str) -> None:
+    assert parse_confirmation_reply(text).kind == "unclear"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("13800138000", "13800138000"),
+        ("+86 138 0013 8000", "13800138000"),
+        ("010-12345678", "010-12345678"),
+        ("01012345678", "010-12345678"),
+        ("0571-8888888", "0571-8888888"),
+        ("12345", None),
+        ("23800138000", None),
+    ],
+)
+def test_phone_validation(raw: str, expected: str | None) -> None:
+    assert valid_phone(raw) == expected
+
+
+def test_mask_phone() -> None:
+    assert mask_phone("13800138000") == "138****8000"
+
+
+@pytest.mark.parametrize(
+    "text, wish",
+    [
+        ("需要保密", True),
+        ("匿名", True),
+        ("不需要", False),
+        ("不需要保密", False),
+        ("随便说点", None),
+    ],
+)
+def test_anonymity(text: str, wish: bool | None) -> None:
+    assert parse_anonymous(text) is wish

@@ -1,0 +1,103 @@
+"""Run SIPp scenarios from tests/phone against the bot on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SCENARIOS", "SippResult", "free_udp_port", "render_call", "run_sipp", "sipp_available"]
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "phone"
+
+
+def sipp_available() -> bool:
+    """True when the ``sipp`` binary (Debian package sip-tester) is installed."""
+    return shutil.which("sipp") is not None
+
+
+def free_udp_port() -> int:
+    """An even UDP port that is free right now on 127.0.0.1 (ports +1..+3 too)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1]) & ~1
+        if port + 3 > 65535:
+            continue
+        try:
+            socks = []
+            for p in range(port, port + 4):
+                t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(t)
+                t.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
+        finally:
+            for t in socks:
+                t.close()
+    raise RuntimeError("no free UDP port block")
+
+
+def render_call(
+    tmp: Path, pcap: Path, ending: str, rec_port: int, hold_ms: int = 0, timeout_ms: int = 60_000
+) -> Path:
+    """Fill tests/phone/uac_call.xml: caller pcap, RTP port to record the bot on, ending."""
+    body = (SCENARIOS / "uac_call.xml").read_text()
+    end = (SCENARIOS / f"ending_{ending}.inc").read_text()
+    out = body.replace("@ENDING@", end).replace("@PCAP@", str(pcap))
+    out = out.replace("@REC_PORT@", str(rec_port)).replace("@HOLD_MS@", str(hold_ms)).replace("@TIMEOUT_MS@", str(timeout_ms))
+    path = tmp / f"call_{ending}_{pcap.stem}.xml"
+    path.write_text(out)
+    return path
+
+
+@dataclass
+class SippResult:
+    """Exit status and logs of one SIPp run."""
+
+    returncode: int
+    output: str
+    messages: str
+
+    def explain(self) -> str:
+        """Text for assertion messages."""
+        return f"sipp exit {self.returncode}\n{self.output[-3000:]}\n{self.messages[-6000:]}"
+
+
+async def run_sipp(
+    scenario: Path,
+    target: tuple[str, int],
+    tmp: Path,
+    calls: int = 1,
+    variables: dict[str, str] | None = None,
+    timeout_s: float = 90,
+) -> SippResult:
+    """Run ``sipp`` as a UAC against ``target`` and wait for it to finish."""
+    msg_file = tmp / f"{scenario.stem}_messages.log"
+    err_file = tmp / f"{scenario.stem}_errors.log"
+    args = [
+        "sipp", f"{target[0]}:{target[1]}", "-sf", str(scenario), "-s", "12345",
+        "-i", "127.0.0.1", "-p", str(free_udp_port()), "-mp", str(free_udp_port()),
+        "-m", str(calls), "-l", str(calls), "-r", "10",
+        "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-nostdin",
+        "-trace_msg", "-message_file", str(msg_file), "-trace_err", "-error_file", str(err_file),
+    ]  # fmt: skip
+    for k, v in (variables or {}).items():
+        args += ["-set", k, v]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout_s + 15)
+    except asyncio.TimeoutError:
+        proc.kill()
+        out, _ = await proc.communicate()
+    messages = ""
+    for f in (msg_file, err_file):
+        if f.exists():
+            messages += f.read_text(errors="replace")
+    return SippResult(proc.returncode or 0, out.decode(errors="replace"), messages)

@@ -1,0 +1,127 @@
+"""Shared fixtures: the real stack (Rasa server, action server, gateway) once per run.
+
+The model is trained (or taken from the fingerprint cache) once; every
+end-to-end test talks HTTP to real processes on loopback ports chosen here.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.config import Config, load_config
+from bot.supervisor import Stack
+
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+DESK_KEY = "test-desk-key"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RunningStack:
+    """Handles for tests: URLs, config, and process control."""
+
+    stack: Stack
+    config: Config
+    env: dict[str, str]
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.rasa_port}"
+
+    @property
+    def desk_url(self) -> str:
+        return f"{self.gateway_url}/open311/v2"
+
+    def restart_gateway(self) -> None:
+        self.stack.stop_gateway()
+        self.stack.start_gateway()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole stack on embedded defaults, in a temporary data dir."""
+    from bot.model_cache import ensure_model
+
+    data_dir = tmp_path_factory.mktemp("jiesu-data")
+    env = {
+        **os.environ,
+        "JIESU_DATA_DIR": str(data_dir),
+        "JIESU_PORT": str(free_port()),
+        "JIESU_RASA_PORT": str(free_port()),
+        "JIESU_ACTION_PORT": str(free_port()),
+        "JIESU_DESK_API_KEY": DESK_KEY,
+        "JIESU_OUTBOX_POLL": "0.5",
+        "JIESU_OUTBOX_MAX_BACKOFF": "1",
+        "JIESU_DELIVERY_TIMEOUT": "3",
+        "JIESU_SIP_PORT": "0",
+        "TELEGRAM_BOT_TOKEN": "",
+    }
+    for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
+        env.pop(key, None)
+    cfg = load_config(env)
+    model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
+    st = Stack(cfg, model, with_gateway=True, env=env)
+    st.start(timeout_s=180)
+    try:
+        yield RunningStack(st, cfg, env)
+    finally:
+        st.stop()
+
+
+class ChatSession:
+    """One resident talking to the gateway's /api/chat."""
+
+    def __init__(self, http: aiohttp.ClientSession, base_url: str, sender: str | None = None):
+        self.http = http
+        self.base_url = base_url
+        self.sender = sender or f"test-{uuid.uuid4().hex[:10]}"
+        self.transcript: list[tuple[str, str]] = []
+
+    async def say(self, text: str, metadata: dict[str, object] | None = None) -> list[dict]:
+        async with self.http.post(
+            f"{self.base_url}/api/chat",
+            json={"sender": self.sender, "text": text, "metadata": metadata or {}},
+        ) as resp:
+            body = await resp.json()
+            assert resp.status == 200, body
+        messages = body["messages"]
+        self.transcript.append(("user", text))
+        for m in messages:
+            self.transcript.append(("bot", m.get("text", "")))
+        return messages
+
+    @staticmethod
+    def text_of(messages: list[dict]) -> str:
+        return "\n".join(m.get("text", "") for m in messages)
+
+    @staticmethod
+    def buttons_of(messages: list[dict]) -> list[str]:
+        return [b["title"] for m in messages for b in m.get("buttons", [])]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+def chat(stack: RunningStack, http: aiohttp.ClientSession) -> ChatSession:
+    return ChatSession(http, stack.gateway_url)
