@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.jiesu-installed
-SYSTEM_PACKAGES := espeak-ng sox ffmpeg sip-tester baresip chromium chromium-driver
+SYSTEM_PACKAGES := espeak-ng sox ffmpeg sip-tester baresip chromium chromium-driver fonts-noto-cjk
 
 .PHONY: run test lint typecheck unit model venv system-deps validate rasa-test bench clean
 
@@ -45,7 +45,7 @@ typecheck: venv
 	$(VENV)/bin/mypy bot actions nlu speech tickets desk
 
 validate: venv
-	$(VENV)/bin/rasa data validate --fail-on-warnings -q
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONPATH=. $(VENV)/bin/rasa data validate --fail-on-warnings
 
 rasa-test: venv model
 	$(VENV)/bin/jiesu rasa-test

@@ -19,7 +19,7 @@ from actions.complaint import complaint_from_slots, read_back
 from actions.complaint_fields import fields_from_text, merge_missing
 from actions.parsing import FIELD_LABELS, mask_phone, parse_confirmation_reply
 from actions.slot_values import category_slots, value_for_field
-from actions.tracker_view import all_slots, merged_metadata
+from actions.tracker_view import all_slots, latest_text, merged_metadata
 from nlu import load_taxonomy
 
 __all__ = [
@@ -52,7 +52,8 @@ class ValidateComplaintForm(FormValidationAction):
     def _answer(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        text = str(value or "")
+        # from_text gives the normalised text; keep the resident's own words.
+        text = latest_text(tracker) or str(value or "")
         slots = all_slots(tracker)
         meta = merged_metadata(tracker)
         ctx = channel_context(tracker.sender_id, meta)
@@ -105,7 +106,8 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         pending = tracker.get_slot("pending_correction")
         reply = parse_confirmation_reply(
-            str(value or ""), None if pending in (None, WHICH_FIELD) else pending
+            latest_text(tracker) or str(value or ""),
+            None if pending in (None, WHICH_FIELD) else pending,
         )
         if reply.kind == "confirm":
             return {"confirmation": "confirmed", "pending_correction": None}

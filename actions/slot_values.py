@@ -15,6 +15,7 @@ from typing import Any
 from actions.complaint_fields import hotline_now
 from actions.parsing import has_cjk, is_meaningful, parse_anonymous, valid_phone
 from nlu import (
+    CategoryPrediction,
     classify_category,
     extract_location,
     extract_person_name,

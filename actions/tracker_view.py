@@ -25,11 +25,15 @@ def merged_metadata(tracker: Tracker) -> dict[str, Any]:
             meta = event.get("metadata") or {}
             merged.update({k: v for k, v in meta.items() if v not in (None, "")})
     merged.update({k: v for k, v in (tracker.latest_message.get("metadata") or {}).items() if v})
+    merged.pop("raw_text", None)
     return merged
 
 
 def latest_text(tracker: Tracker) -> str:
-    return str(tracker.latest_message.get("text") or "")
+    """The resident's last message verbatim (the gateway's ``raw_text``), else Rasa's text."""
+    meta = tracker.latest_message.get("metadata") or {}
+    raw = meta.get("raw_text")
+    return str(raw if isinstance(raw, str) and raw else tracker.latest_message.get("text") or "")
 
 
 def latest_intent(tracker: Tracker) -> str:

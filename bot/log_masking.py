@@ -12,6 +12,7 @@ from tickets.privacy import mask_personal_data
 
 __all__ = ["MaskingFilter", "install_masking_log_handler"]
 
+
 class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

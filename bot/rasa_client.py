@@ -78,8 +78,17 @@ class RasaClient:
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[BotMessage]:
-        """Send one user message and return the bot's replies."""
-        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        """Send one user message and return the bot's replies.
+
+        The NLU pipeline normalises the text it keeps (full-width punctuation,
+        traditional characters); ``raw_text`` in the metadata lets the actions
+        keep the resident's words verbatim.
+        """
+        body = {
+            "sender": sender,
+            "message": text,
+            "metadata": {**(metadata or {}), "raw_text": text},
+        }
         url = f"{self._base}/webhooks/rest/webhook"
         try:
             async with self._session.post(url, json=body, timeout=self._timeout) as resp:

@@ -106,6 +106,8 @@ class Stack:
     with_gateway: bool = False
     env: dict[str, str] | None = None
     processes: list[ManagedProcess] = field(default_factory=list)
+    # Seconds from start() until each part answered (for benchmarks and logs).
+    ready_after_s: dict[str, float] = field(default_factory=dict)
 
     def _proc(self, name: str, cmd: list[str], env: dict[str, str]) -> ManagedProcess:
         p = ManagedProcess(name, cmd, env, self.config.data_dir / "logs" / f"{name}.log")
@@ -142,13 +144,17 @@ class Stack:
             ],
             env,
         )
+        t0 = time.monotonic()
         actions.start()
         rasa.start()
         try:
             wait_http(f"http://127.0.0.1:{cfg.action_port}/health", timeout_s, actions.proc)
+            self.ready_after_s["actions"] = time.monotonic() - t0
             wait_http(f"http://127.0.0.1:{cfg.rasa_port}/status", timeout_s, rasa.proc)
+            self.ready_after_s["rasa"] = time.monotonic() - t0
             if self.with_gateway:
                 self.start_gateway(timeout_s)
+                self.ready_after_s["gateway"] = time.monotonic() - t0
         except BaseException:
             self.stop()
             raise

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._features import prepare_text, word_ngrams
+from ._features import prepare_text, word_ngrams, word_unigrams
 from ._lazy import Lazy
 from ._settings import DATA_DIR, TAXONOMY_FILE, category_model_path, models_dir
 from ._taxonomy import Taxonomy, load_taxonomy
@@ -175,20 +175,22 @@ class CategoryModel:
         return model
 
 
-def _make_estimator(kind: str) -> Any:
+def _make_estimator(kind: str, c: float = 0.5) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion, Pipeline
     from sklearn.svm import LinearSVC
 
-    features = FeatureUnion(
-        [
-            ("chars", TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
-                                      min_df=1 if kind == "builtin" else 2)),
-            ("words", TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)),
-        ]
-    )
-    svm = LinearSVC(C=0.5, class_weight="balanced")
+    if kind == "builtin":
+        # tiny hand-written data: keep rare n-grams, use word bigrams too
+        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)
+    else:
+        # thousands of real tickets: char 1-2 grams + words generalise best
+        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        words = TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True)
+    features = FeatureUnion([("chars", chars), ("words", words)])
+    svm = LinearSVC(C=c, class_weight="balanced")
     return Pipeline([("features", features),
                      ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid"))])
 
@@ -269,8 +271,9 @@ def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], l
             if leaf is None:
                 raise ModelError(f"{path.name}: unknown leaf {name!r}", path)
             for example in examples or ():
-                texts.append(str(example))
-                labels.append(leaf.path)
+                for doc in _documents(str(example)):
+                    texts.append(doc)
+                    labels.append(leaf.path)
     for leaf in tax.leaves:
         if leaf.keywords:
             # the lexicon as one more document (and the leaf name itself)
@@ -279,6 +282,14 @@ def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], l
             texts.append(f"{leaf.name} {leaf.name}")
             labels.append(leaf.path)
     return texts, labels
+
+
+def _documents(example: str) -> list[str]:
+    """Split a space-separated keyword list into 3-term documents; keep sentences whole."""
+    terms = example.split()
+    if len(terms) <= 3 or any(p in example for p in "，。,.!！?？"):
+        return [example]
+    return [" ".join(terms[i : i + 3]) for i in range(0, len(terms), 3)]
 
 
 def _example_files() -> list[Path]:

@@ -9,7 +9,7 @@ from ._lazy import Lazy
 from ._normalize import normalize_text
 from ._settings import DICTIONARY_DIR
 
-__all__ = ["get_tokenizer", "prepare_text", "word_ngrams"]
+__all__ = ["get_tokenizer", "prepare_text", "word_ngrams", "word_unigrams"]
 
 _DIGITS = re.compile(r"\d+")
 _PUNCT = re.compile(r"^[\W_]+$")
@@ -54,6 +54,22 @@ def prepare_text(text: str) -> str:
     return _DIGITS.sub("0", normalize_text(text).lower())
 
 
+def word_unigrams(text: str) -> list[str]:
+    """Jieba words without stop words and punctuation (``TfidfVectorizer`` analyzer).
+
+    Args:
+        text: Prepared text.
+
+    Returns:
+        The words.
+    """
+    return [
+        w
+        for w in get_tokenizer().lcut(text)
+        if w.strip() and not _PUNCT.match(w) and w not in _STOPWORDS
+    ]
+
+
 def word_ngrams(text: str) -> list[str]:
     """Word unigrams and bigrams from jieba, without stop words and punctuation.
 
@@ -66,9 +82,5 @@ def word_ngrams(text: str) -> list[str]:
     Returns:
         The features.
     """
-    words = [
-        w
-        for w in get_tokenizer().lcut(text)
-        if w.strip() and not _PUNCT.match(w) and w not in _STOPWORDS
-    ]
+    words = word_unigrams(text)
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]

@@ -49,7 +49,7 @@ class PhoneSettings:
     # JIESU_SIP_REPROMPTS: reprompts after no input before a polite close.
     max_reprompts: int = 2
     # JIESU_SIP_END_SILENCE_MS: trailing silence that ends an utterance.
-    end_silence_ms: int = 600
+    end_silence_ms: int = 500
     # JIESU_SIP_VAD_MODE: webrtcvad aggressiveness 0..3.
     vad_mode: int = 3
     # JIESU_SIP_MAX_UTTERANCE_S: an utterance is cut after this long.

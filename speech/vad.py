@@ -66,7 +66,7 @@ class EndpointConfig:
     aggressiveness: int = 3
     onset_window_ms: int = 200
     onset_ms: int = 120
-    end_silence_ms: int = 600
+    end_silence_ms: int = 500
     preroll_ms: int = 300
     no_input_s: float = 7.0
     max_utterance_s: float = 30.0

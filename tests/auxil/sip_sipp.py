@@ -48,7 +48,11 @@ def render_call(
     body = (SCENARIOS / "uac_call.xml").read_text()
     end = (SCENARIOS / f"ending_{ending}.inc").read_text()
     out = body.replace("@ENDING@", end).replace("@PCAP@", str(pcap))
-    out = out.replace("@REC_PORT@", str(rec_port)).replace("@HOLD_MS@", str(hold_ms)).replace("@TIMEOUT_MS@", str(timeout_ms))
+    out = (
+        out.replace("@REC_PORT@", str(rec_port))
+        .replace("@HOLD_MS@", str(hold_ms))
+        .replace("@TIMEOUT_MS@", str(timeout_ms))
+    )
     path = tmp / f"call_{ending}_{pcap.stem}.xml"
     path.write_text(out)
     return path

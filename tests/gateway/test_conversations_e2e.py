@@ -61,7 +61,11 @@ async def test_missing_fields_are_asked_one_by_one(chat: ChatSession, stack, htt
 @pytest.mark.parametrize(
     "correction, expected, on_ticket",
     [
-        ("地址不对，是丰台区方庄芳城园一区", "方庄芳城园一区", lambda t: "方庄芳城园一区" in t["address"]),
+        (
+            "地址不对，是丰台区方庄芳城园一区",
+            "方庄芳城园一区",
+            lambda t: "方庄芳城园一区" in t["address"],
+        ),
         ("电话改成13900001111", "13900001111", lambda t: t["phone"] == "13900001111"),
         ("时间改成昨天晚上八点", "昨天晚上", lambda t: "昨天晚上" in t["attributes"]["time"]),
         ("类型是举报", "类型：举报", lambda t: t["attributes"]["request_type"] == "举报"),

@@ -54,7 +54,7 @@ async def rasa_backend() -> AsyncIterator[RasaBackend]:
 def phone_settings() -> PhoneSettings:
     """Settings for tests: loopback, OS-chosen ports, quick timers."""
     return PhoneSettings(
-        sip_host="127.0.0.1", sip_port=0, no_input_s=1.5, end_silence_ms=600,
+        sip_host="127.0.0.1", sip_port=0, no_input_s=1.5,
         tts_speed=320, tts_cache_dir="", max_calls=25,
     )  # fmt: skip
 
@@ -75,8 +75,9 @@ async def make_phone(
     """Start a phone service with a scripted recogniser; stopped after the test."""
     started: list[PhoneService] = []
 
-    async def factory(script: list[str], **overrides: Any) -> tuple[PhoneService,
-                                                                    ScriptedRecognizerFactory]:
+    async def factory(
+        script: list[str], **overrides: Any
+    ) -> tuple[PhoneService, ScriptedRecognizerFactory]:
         settings = dataclasses.replace(phone_settings, **overrides)
         recognizers = ScriptedRecognizerFactory(script)
         service = PhoneService(settings, rasa_backend.client, recognizers, shared_tts)

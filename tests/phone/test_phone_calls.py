@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.phone_prompts import GREETING
+from speech.codec_g711 import ulaw_decode
 from speech.settings import PhoneSettings
 from tests.auxil.sip_audio import Dtmf, Silence, Speech, synth, write_caller_pcap
 from tests.auxil.sip_recorder import RtpRecorder, speech_seconds
@@ -26,15 +28,26 @@ SPEED = 260  # caller speech rate (espeak-ng words per minute)
 CALLER = "+8613800001111"
 
 
-async def _call(scenario_dir: Path, service, segments, ending: str, *, calls: int = 1,
-                hold_ms: int = 0, timeout_s: float = 80) -> tuple[RtpRecorder, str]:
+async def _call(
+    scenario_dir: Path,
+    service,
+    segments,
+    ending: str,
+    *,
+    calls: int = 1,
+    hold_ms: int = 0,
+    timeout_s: float = 80,
+) -> tuple[RtpRecorder, str]:
     pcap = scenario_dir / "caller.pcap"
     write_caller_pcap(pcap, segments, SPEED)
     recorder = await RtpRecorder.open()
-    scenario = render_call(scenario_dir, pcap, ending, recorder.port, hold_ms, int(timeout_s * 1000))
+    scenario = render_call(
+        scenario_dir, pcap, ending, recorder.port, hold_ms, int(timeout_s * 1000)
+    )
     try:
-        result = await run_sipp(scenario, service.ua.local_address, scenario_dir, calls=calls,
-                                timeout_s=timeout_s)
+        result = await run_sipp(
+            scenario, service.ua.local_address, scenario_dir, calls=calls, timeout_s=timeout_s
+        )
     finally:
         recorder.close()
     assert result.returncode == 0, result.explain()
@@ -50,7 +63,9 @@ async def _wait_finished(service, n: int = 1) -> None:
         await asyncio.wait_for(service.finished.get(), 20)
 
 
-async def test_full_complaint_by_voice(make_phone, rasa_backend, scenario_dir: Path) -> None:
+async def test_full_complaint_by_voice(
+    make_phone, rasa_backend, scenario_dir: Path, shared_tts
+) -> None:
     service, recs = await make_phone([COMPLAINT, ADDRESS, "确认"])
     segments = [Silence(0.4), Speech(COMPLAINT), Silence(2.5), Speech(ADDRESS), Silence(3.0),
                 Speech("确认"), Silence(8)]  # fmt: skip
@@ -60,7 +75,8 @@ async def test_full_complaint_by_voice(make_phone, rasa_backend, scenario_dir: P
     assert sender.startswith("tel:")
     assert rasa_backend.messages(sender) == [COMPLAINT, ADDRESS, "/affirm"]
     meta = rasa_backend.fake.log[0].metadata
-    assert meta == {"channel": "phone", "phone": CALLER, "call_id": sender[4:]}
+    assert {k: meta.get(k) for k in ("channel", "phone", "call_id")} == {
+        "channel": "phone", "phone": CALLER, "call_id": sender[4:]}  # fmt: skip
     # The recogniser got real audio for each utterance (>= the spoken length).
     (rec,) = recs.created
     assert [b / 32000 for b in rec.utterance_bytes][0] >= len(synth(COMPLAINT, SPEED)) / 16000 * 0.8
@@ -68,12 +84,19 @@ async def test_full_complaint_by_voice(make_phone, rasa_backend, scenario_dir: P
     assert rec.grammars[2] is not None and "确认" in rec.grammars[2]
     # The bot spoke: greeting (barged in), two replies, the ticket read-back.
     assert speech_seconds(recorder.pcm) > 4.0
+    # Barge-in: the caller talked over the greeting, so its talkspurt was cut short.
+    starts = [i for i, p in enumerate(recorder.packets) if p.marker]
+    greeting = b"".join(ulaw_decode(p.payload) for p in recorder.packets[starts[0] : starts[1]])
+    greeting_sent = speech_seconds(greeting)
+    greeting_full = len(await shared_tts.synthesize(GREETING)) / 16000
+    assert greeting_sent < greeting_full / 2
     timings = service.deps.timings
     assert len(timings) == 3 and all(t.latency_s is not None for t in timings)
 
 
-async def test_correction_then_voice_confirmation(make_phone, rasa_backend,
-                                                  scenario_dir: Path) -> None:
+async def test_correction_then_voice_confirmation(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
     service, _ = await make_phone([COMPLAINT, ADDRESS, "不对", ADDRESS2, "确认"])
     segments = [Silence(0.4), Speech(COMPLAINT), Silence(2.5), Speech(ADDRESS), Silence(2.5),
                 Speech("不对"), Silence(2.5), Speech(ADDRESS2), Silence(2.5), Speech("确认"),
@@ -93,8 +116,9 @@ async def test_confirmation_by_dtmf(make_phone, rasa_backend, scenario_dir: Path
     assert speech_seconds(recorder.pcm) > 2.0
 
 
-async def test_silence_reprompts_twice_then_closes(make_phone, rasa_backend,
-                                                   scenario_dir: Path) -> None:
+async def test_silence_reprompts_twice_then_closes(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
     service, _ = await make_phone([], no_input_s=1.0)
     recorder, _ = await _call(scenario_dir, service, [Silence(60)], "bot")
     assert rasa_backend.fake.log == []  # nothing was said, nothing to register
@@ -103,8 +127,9 @@ async def test_silence_reprompts_twice_then_closes(make_phone, rasa_backend,
     assert speech_seconds(recorder.pcm) > 4.0
 
 
-async def test_no_input_after_complaint_registers_it(make_phone, rasa_backend,
-                                                     scenario_dir: Path) -> None:
+async def test_no_input_after_complaint_registers_it(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
     service, _ = await make_phone([COMPLAINT], no_input_s=1.0)
     segments = [Silence(0.4), Speech(COMPLAINT), Silence(60)]
     await _call(scenario_dir, service, segments, "bot")
@@ -113,8 +138,9 @@ async def test_no_input_after_complaint_registers_it(make_phone, rasa_backend,
     assert rasa_backend.fake.log[-1].metadata["end_reason"] == "no_input"
 
 
-async def test_hangup_mid_complaint_still_files(make_phone, rasa_backend,
-                                                scenario_dir: Path) -> None:
+async def test_hangup_mid_complaint_still_files(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
     service, _ = await make_phone([COMPLAINT, "望京西园"])
     complaint_s = len(synth(COMPLAINT, SPEED)) / 16000
     address_s = len(synth(ADDRESS, SPEED)) / 16000
@@ -141,8 +167,7 @@ async def test_two_calls_at_once(make_phone, rasa_backend, scenario_dir: Path) -
     assert len({p.ssrc for p in recorder.packets}) == 2
 
 
-async def test_transfer_to_human_uses_refer(make_phone, rasa_backend,
-                                            scenario_dir: Path) -> None:
+async def test_transfer_to_human_uses_refer(make_phone, rasa_backend, scenario_dir: Path) -> None:
     queue = "sip:queue@127.0.0.1:5999"
     service, _ = await make_phone(["我要转人工"], transfer_uri=queue)
     segments = [Silence(0.4), Speech("我要转人工"), Silence(20)]
@@ -152,13 +177,15 @@ async def test_transfer_to_human_uses_refer(make_phone, rasa_backend,
     assert rasa_backend.messages(sender) == ["我要转人工"]
 
 
-async def test_malformed_invites_get_errors(make_phone, scenario_dir: Path,
-                                            phone_settings: PhoneSettings) -> None:
+async def test_malformed_invites_get_errors(
+    make_phone, scenario_dir: Path, phone_settings: PhoneSettings
+) -> None:
     from tests.auxil.sip_sipp import run_sipp as run
 
     service, _ = await make_phone([])
-    result = await run(SCENARIOS / "uac_malformed.xml", service.ua.local_address, scenario_dir,
-                       timeout_s=20)
+    result = await run(
+        SCENARIOS / "uac_malformed.xml", service.ua.local_address, scenario_dir, timeout_s=20
+    )
     assert result.returncode == 0, result.explain()
     assert "Warning: 399" in result.messages
     assert service.ua.calls == {}
@@ -166,7 +193,8 @@ async def test_malformed_invites_get_errors(make_phone, scenario_dir: Path,
 
 async def test_cancel_while_ringing(make_phone, scenario_dir: Path) -> None:
     service, _ = await make_phone([], answer_delay_s=5.0)
-    result = await run_sipp(SCENARIOS / "uac_cancel.xml", service.ua.local_address, scenario_dir,
-                            timeout_s=20)
+    result = await run_sipp(
+        SCENARIOS / "uac_cancel.xml", service.ua.local_address, scenario_dir, timeout_s=20
+    )
     assert result.returncode == 0, result.explain()
     assert service.ua.calls == {}

@@ -75,7 +75,12 @@ async def test_complaint_by_text_with_inline_confirmation(
     await fake_tg.user_text(CHAT, "小区门口的路灯坏了")
     got = await fake_rasa.next_received(SENDER)
     assert got.text == "小区门口的路灯坏了"
-    assert got.metadata == {"channel": "telegram", "chat_id": CHAT, "user_id": CHAT}
+    assert got.metadata == {
+        "channel": "telegram",
+        "chat_id": CHAT,
+        "user_id": CHAT,
+        "raw_text": got.text,
+    }
     assert (await fake_tg.next_sent(CHAT))["text"] == "好的。请问具体在什么位置？"
 
     await fake_tg.user_text(CHAT, "朝阳区望京西园三区东门")

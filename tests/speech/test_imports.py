@@ -1,0 +1,22 @@
+"""Every speech/phone module imports on its own, without heavy work at import."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import speech
+
+MODULES = sorted(
+    [f"speech.{m.name}" for m in pkgutil.iter_modules(speech.__path__)]
+    + ["bot.channel_phone", "bot.phone_flow", "bot.phone_prompts"]
+)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_imports_alone(module: str) -> None:
+    code = f"import sys, {module}; assert 'vosk' not in sys.modules, 'vosk imported eagerly'"
+    subprocess.run([sys.executable, "-W", "error", "-c", code], check=True, timeout=60)
