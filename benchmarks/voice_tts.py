@@ -55,10 +55,14 @@ async def main() -> None:
     def ms(xs: list[float], q: float) -> float:
         return sorted(xs)[int(q * (len(xs) - 1))] * 1e3
 
-    print(f"espeak-ng cold, per sentence (n={len(cold)}): mean {statistics.mean(cold)*1e3:.1f} ms, "
-          f"p50 {ms(cold, .5):.1f} ms, p95 {ms(cold, .95):.1f} ms, max {max(cold)*1e3:.1f} ms")
-    print(f"cached, memory (n={len(mem)}): p50 {ms(mem, .5)*1e3:.1f} us, p99 {ms(mem, .99)*1e3:.1f} us")
-    print(f"cached, disk (n={len(disk)}): p50 {ms(disk, .5):.2f} ms, p99 {ms(disk, .99):.2f} ms")
+    print(
+        f"espeak-ng cold, per sentence (n={len(cold)}): mean {statistics.mean(cold) * 1e3:.1f} ms, "
+        f"p50 {ms(cold, 0.5):.1f} ms, p95 {ms(cold, 0.95):.1f} ms, max {max(cold) * 1e3:.1f} ms"
+    )
+    print(
+        f"cached, memory (n={len(mem)}): p50 {ms(mem, 0.5) * 1e3:.1f} us, p99 {ms(mem, 0.99) * 1e3:.1f} us"
+    )
+    print(f"cached, disk (n={len(disk)}): p50 {ms(disk, 0.5):.2f} ms, p99 {ms(disk, 0.99):.2f} ms")
 
 
 if __name__ == "__main__":

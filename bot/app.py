@@ -16,7 +16,7 @@ from datetime import timedelta, timezone
 import aiohttp
 from aiohttp import web
 
-from bot import channel_telegram, channel_web, health
+from bot import channel_phone, channel_telegram, channel_web, health
 from bot.app_keys import (
     CONFIG,
     DELIVERY_WORKER,
@@ -108,4 +108,5 @@ def build_app(config: Config) -> web.Application:
     health.setup(app)
     channel_web.setup(app)
     channel_telegram.setup(app)
+    channel_phone.setup(app)
     return app

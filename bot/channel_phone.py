@@ -135,9 +135,7 @@ class PhoneService:
                 self.flows.pop(call.call_id, None)
                 self.finished.put_nowait(flow)
 
-        task = asyncio.ensure_future(_run())
-        self.ua._tasks.add(task)
-        task.add_done_callback(self.ua._tasks.discard)
+        self.ua.spawn(_run())
         return flow
 
 

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 #: (the dialogue then asks the resident or lets staff choose).
 LOW_CONFIDENCE_THRESHOLD = float(os.environ.get("JIESU_CATEGORY_THRESHOLD", "0.30"))
 #: Bump when features or model change, to invalidate cached built-in models.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 EXAMPLES_GLOB = "category_examples*.yml"
 
 
@@ -103,8 +103,9 @@ class CategoryModel:
         """
         if not isinstance(text, str) or not prepare_text(text).strip():
             other = self.taxonomy.other
-            return CategoryPrediction(other.name, other.gov_class, other.service_code, 0.0,
-                                      ((other.name, 0.0),), True)
+            return CategoryPrediction(
+                other.name, other.gov_class, other.service_code, 0.0, ((other.name, 0.0),), True
+            )
         return self.predict_many([text])[0]
 
     def _prediction(self, row: Any) -> CategoryPrediction:
@@ -191,8 +192,9 @@ def _make_estimator(kind: str, c: float = 0.5) -> Any:
         words = TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True)
     features = FeatureUnion([("chars", chars), ("words", words)])
     svm = LinearSVC(C=c, class_weight="balanced")
-    return Pipeline([("features", features),
-                     ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid"))])
+    return Pipeline(
+        [("features", features), ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid"))]
+    )
 
 
 def train_model(
@@ -240,8 +242,13 @@ def train_model(
 
     estimator.fit(prepared, np.asarray(labels, dtype=object))
     say(f"trained in {time.monotonic() - started:.1f} s")
-    info = {"kind": kind, "examples": len(texts), "classes": len(counts),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "version": MODEL_VERSION}
+    info = {
+        "kind": kind,
+        "examples": len(texts),
+        "classes": len(counts),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "version": MODEL_VERSION,
+    }
     info.update(meta or {})
     return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info)
 
@@ -277,8 +284,9 @@ def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], l
     for leaf in tax.leaves:
         if leaf.keywords:
             # the lexicon as one more document (and the leaf name itself)
-            texts.append(" ".join(leaf.keywords))
-            labels.append(leaf.path)
+            for doc in _documents(" ".join(leaf.keywords)):
+                texts.append(doc)
+                labels.append(leaf.path)
             texts.append(f"{leaf.name} {leaf.name}")
             labels.append(leaf.path)
     return texts, labels
@@ -311,8 +319,9 @@ def _load_builtin() -> CategoryModel:
         except ModelError:
             logger.warning("ignoring unreadable cached model %s", cache, exc_info=True)
     texts, labels = builtin_training_set()
-    model = train_model(texts, labels, load_taxonomy(), kind="builtin",
-                        meta={"source": "built-in examples"})
+    model = train_model(
+        texts, labels, load_taxonomy(), kind="builtin", meta={"source": "built-in examples"}
+    )
     try:
         model.save(cache)
     except ModelError:

@@ -50,7 +50,8 @@ def _rows_xlsx(path: Path) -> list[dict[str, object]]:
     except ImportError as exc:
         raise DatasetError(
             "reading .xlsx needs the optional package openpyxl "
-            "(pip install openpyxl), or save the sheet as CSV", path
+            "(pip install openpyxl), or save the sheet as CSV",
+            path,
         ) from exc
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     sheet = book.active

@@ -40,8 +40,8 @@ _GENERIC: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "road",
         re.compile(
-            rf"(?P<name>{_NAME_CHAR}{{1,8}}?)(?:大街|大道|[东西南北中]路|路口|路|[东西南北]?街|胡同|巷|桥)"
-            r"(?![道坊边上])"
+            rf"(?P<name>{_NAME_CHAR}{{2,8}}?)(?:大街|大道|[东西南北中]路|路口|路|[东西南北]?街|胡同|巷|桥)"
+            r"(?![道坊边上灯面况线费旁])"
         ),
     ),
     (
@@ -70,6 +70,18 @@ _NOT_PLACE = re.compile(
     r"思路|套路|街道|大街|上街|逛街|满城|长城|京城|全城|工地|宿舍|家属院|二楼|三楼|楼上|楼下|"
     r"(?:胡同|院子|小区|社区|楼道|单元|屋子|房子|家|店|厂|学校|医院|公园|市场|园子|村子|车)里|"
     r".*[点天年月周].*|.*(?:一直|经常|每天|晚上|早上|附近).*)$"
+)
+# suffixes that often end ordinary nouns ("幼儿园", "社区医院", "冰箱里"): such a
+# free-form name only counts next to another address part
+_WEAK_SUFFIX = re.compile(
+    r"(?:里|村|城|院|园|中心|社区|学校|小学|中学|医院|公园|市场|广场|商场|庄|府|湾|楼)$"
+)
+_NOT_ROAD = re.compile(
+    r"(?:[走过跑绕一上修让带开堵问引拦挡半顺赶迷找认抄铺断出来去回有没马条]路|马路)$"
+)
+_COMMON_WORDS = frozenset(
+    "希望 证明 我们 你们 他们 这个 那个 附近 所在 其他 全部 整个 幸福 和谐 光明 阳光 团结 胜利 "
+    "建设 前进 友谊 人民 新华 本 该 各".split()
 )
 _FILLER_GAP = re.compile(r"^(?:\s|那个|这个|就是|嗯|呃|啊|哦|的|那边|这边|那块|,|，|、|-)*$")
 _FILLERS = re.compile(r"那个|这个|就是|嗯|呃|啊|哦|那边|这边|那块|\s|,|，|、")
@@ -115,7 +127,8 @@ def _gazetteer_tokens(text: str) -> list[_Token]:
         surface = text[start:end]
         if kind == "community" and _ROAD_SUFFIX.search(surface):
             kind = "road"  # residents' committees named after their road ("八角北路")
-        tokens.append(_Token(kind, start, end, surface, chosen))
+        weak = len(surface) <= 2 or (surface.endswith("社区") and surface[:-2] in _COMMON_WORDS)
+        tokens.append(_Token(kind, start, end, surface, chosen, weak=weak))
     return tokens
 
 
@@ -126,10 +139,21 @@ def _generic_tokens(text: str) -> list[_Token]:
             surface = m.group(0)
             if kind in ("road", "community") and _NOT_PLACE.match(surface):
                 continue
-            name_end = m.end("name") if "name" in pattern.groupindex else -1
-            tokens.append(
-                _Token(kind, m.start(), m.end(), surface, weak=kind == "district", name_end=name_end)
+            if kind == "road" and _NOT_ROAD.search(surface):
+                continue
+            weak = kind == "district" or (
+                kind == "community"
+                and bool(
+                    _WEAK_SUFFIX.search(
+                        surface[: m.end("name") - m.start()]
+                        + surface[m.end("name") - m.start() :].rstrip(
+                            "一二三四五六七八九十0123456789东西南北中区期"
+                        )
+                    )
+                )
             )
+            name_end = m.end("name") if "name" in pattern.groupindex else -1
+            tokens.append(_Token(kind, m.start(), m.end(), surface, weak=weak, name_end=name_end))
     return tokens
 
 
@@ -148,7 +172,11 @@ def _resolve(gaz: list[_Token], generic: list[_Token]) -> list[_Token]:
             if tok.kind not in ("road", "community") or tok.end - start < 3:
                 continue
             tok = _Token(
-                tok.kind, start, tok.end, tok.text[start - tok.start :], weak=tok.weak,
+                tok.kind,
+                start,
+                tok.end,
+                tok.text[start - tok.start :],
+                weak=tok.weak,
                 name_end=tok.name_end,
             )
             if _NOT_PLACE.match(tok.text):
@@ -162,7 +190,11 @@ def _resolve(gaz: list[_Token], generic: list[_Token]) -> list[_Token]:
             for k in overlapping
         )
         # "中关村大街" beats the community "中关村"; a known name beats a same-size guess
-        if longer and tok.kind in ("road", "community") and tok.end >= max(k.end for k in overlapping):
+        if (
+            longer
+            and tok.kind in ("road", "community")
+            and tok.end >= max(k.end for k in overlapping)
+        ):
             for k in overlapping:
                 kept.remove(k)
             kept.append(tok)
@@ -177,7 +209,10 @@ def _chains(text: str, tokens: list[_Token]) -> list[list[_Token]]:
         if current:
             prev = current[-1]
             gap = text[prev.end : tok.start]
-            if tok.start >= prev.end and _FILLER_GAP.match(gap) and tok.level > prev.level:
+            joins = tok.start >= prev.end and _FILLER_GAP.match(gap) and tok.level > prev.level
+            if joins and tok.weak and any(c in gap for c in ",，、"):
+                joins = False  # "…大街，孩子学校…": a weak name after a pause starts anew
+            if joins:
                 current.append(tok)
                 continue
             chains.append(current)
@@ -191,6 +226,8 @@ def _is_address(chain: list[_Token]) -> bool:
     kinds = {t.kind for t in chain}
     strong_core = any(t.kind in _CORE_KINDS and not t.weak for t in chain)
     if strong_core:
+        return True
+    if len(chain) >= 2 and any(t.kind in _CORE_KINDS for t in chain):
         return True
     # "朝阳那边3号楼": a short district only counts with more parts after it
     return bool(kinds & _CORE_KINDS) and len(chain) >= 2
@@ -228,10 +265,13 @@ def _to_location(text: str, chain: list[_Token]) -> Location:
             parts["province"] = "北京市"
         elif tok.kind != "district":
             parts.setdefault(tok.kind, tok.text)
-    full = "".join(
-        tok.text + _FILLERS.sub("", text[tok.end : nxt.start])
-        for tok, nxt in zip(chain, chain[1:], strict=False)
-    ) + chain[-1].text
+    full = (
+        "".join(
+            tok.text + _FILLERS.sub("", text[tok.end : nxt.start])
+            for tok, nxt in zip(chain, chain[1:], strict=False)
+        )
+        + chain[-1].text
+    )
     district = _infer_district(chain)
     province = parts.get("province") or ("北京市" if district else None)
     return Location(

@@ -52,10 +52,17 @@ def classification_report(gold: Sequence[str], pred: Sequence[str]) -> Report:
         precision = tp / predicted if predicted else 0.0
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = ClassReport(precision=round(precision, 4), recall=round(recall, 4),
-                                       f1=round(f1, 4), support=support)
+        per_class[label] = ClassReport(
+            precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4), support=support
+        )
     n = len(gold)
     correct = sum(1 for g, p in zip(gold, pred, strict=True) if g == p)
     macro = sum(c["f1"] for c in per_class.values()) / len(per_class) if per_class else 0.0
-    return Report(n=n, accuracy=round(correct / n, 4) if n else 0.0, macro_f1=round(macro, 4),
-                  per_class=per_class, labels=labels, confusion=confusion)
+    return Report(
+        n=n,
+        accuracy=round(correct / n, 4) if n else 0.0,
+        macro_f1=round(macro, 4),
+        per_class=per_class,
+        labels=labels,
+        confusion=confusion,
+    )

@@ -14,7 +14,16 @@ from ._types import CategoryLeaf
 __all__ = ["GOV_CLASSES", "OTHER", "Taxonomy", "TaxonomyError", "load_taxonomy"]
 
 #: The government classes, in a fixed order.
-GOV_CLASSES = ("城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "其他")
+GOV_CLASSES = (
+    "城乡建设",
+    "环境保护",
+    "交通运输",
+    "教育文体",
+    "劳动和社会保障",
+    "商贸旅游",
+    "卫生计生",
+    "其他",
+)
 #: Name of the catch-all leaf (and class).
 OTHER = "其他"
 _SEPARATORS = ("›", ">", "/", "＞")

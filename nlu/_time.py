@@ -18,10 +18,33 @@ logger = logging.getLogger(__name__)
 #: Beijing time, UTC+8 (no daylight saving).
 BEIJING = timezone(timedelta(hours=8))
 _FMT = "%Y-%m-%d %H:%M:%S"
-_CN_NUMS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
-            "九": 9, "十": 10, "几": 3, "半": 0.5}
-_UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "个星期": 7, "星期": 7, "个礼拜": 7, "礼拜": 7,
-              "个月": 30, "月": 30, "年": 365}
+_CN_NUMS = {
+    "一": 1,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "几": 3,
+    "半": 0.5,
+}
+_UNIT_DAYS = {
+    "天": 1,
+    "日": 1,
+    "周": 7,
+    "个星期": 7,
+    "星期": 7,
+    "个礼拜": 7,
+    "礼拜": 7,
+    "个月": 30,
+    "月": 30,
+    "年": 365,
+}
 _RECENT = re.compile(
     r"(?:这|近|最近|这么|这段时间|前)(?P<n>[两几一二三四五六七八九十\d]+|半)"
     r"(?P<unit>天|日|周|个星期|星期|个礼拜|个月|年)(?:来|以来|了)?"
@@ -31,6 +54,11 @@ _SINCE = re.compile(r"(?:从|自从|自)(?P<inner>[^，。,.!！?？]{1,10}?)(?:
 _SINCE_PLAIN = re.compile(r"(?P<inner>[^，。,.!！?？从自]{2,8}?)(?:以来)")
 _DURATION_AFTER = re.compile(r"^(?:多)?(?:了|以来|来|多了)")
 _TIME_CHAR = re.compile(r"[年月日号天周点时分秒早晚午夜凌晨昨今明前后星期礼拜去每上下半初底末节宵]")
+# day-period or season words alone are habitual descriptions, not a time of the event
+_VAGUE = re.compile(
+    r"^(?:一)?(?:早上|早晨|上午|中午|下午|傍晚|晚上|夜里|夜间|半夜|深夜|凌晨|白天|夏天|冬天|春天|秋天)$"
+)
+_HABITUAL = re.compile(r"(?:每天|天天|每晚|每天晚上|每到|一到)[^，。,.!！?？]{0,4}$")
 _SPOKEN_PERIOD = {"1D": "每天", "7D": "每周", "1M": "每月", "1Y": "每年", "1H": "每小时"}
 _WEEKDAYS = "一二三四五六日"
 
@@ -71,7 +99,9 @@ def _number(raw: str) -> float:
     return 3.0
 
 
-def _span(text: str, start: datetime, end: datetime, description: str, pos: tuple[int, int]) -> _Found:
+def _span(
+    text: str, start: datetime, end: datetime, description: str, pos: tuple[int, int]
+) -> _Found:
     return _Found(
         pos[0],
         pos[1],
@@ -84,12 +114,18 @@ def _rule_based(text: str, now: datetime) -> list[_Found]:
     for m in _RECENT.finditer(text):
         days = _number(m.group("n")) * _UNIT_DAYS[m.group("unit")]
         start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-        found.append(_span(m.group(0), start, now, f"最近{m.group('n')}{m.group('unit')}", m.span()))
+        found.append(
+            _span(m.group(0), start, now, f"最近{m.group('n')}{m.group('unit')}", m.span())
+        )
     for m in _RECENT_PLAIN.finditer(text):
         if any(f.start <= m.start() < f.end for f in found):
             continue
         start = (now - timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
         found.append(_span(m.group(0), start, now, "最近（约一周）", m.span()))
+    for m in _RELATIVE.finditer(text):
+        rng = _relative_range(m.group(0), now)
+        if rng and not any(f.start <= m.start() < f.end for f in found):
+            found.append(_span(m.group(0), rng[0], rng[1], m.group(0), m.span()))
     for pattern in (_SINCE, _SINCE_PLAIN):
         for m in pattern.finditer(text):
             inner = _jio_parse(m.group("inner"), now)
@@ -141,10 +177,24 @@ def _relative_range(word: str, now: datetime) -> tuple[datetime, datetime] | Non
     return None
 
 
+class _DropJionlpErrors(logging.Filter):
+    """Drops the tracebacks jionlp logs on the root logger for strings it cannot parse."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "jionlp" not in record.pathname and "time_parser" not in str(record.msg)[:400]
+
+
+def _quiet_jionlp() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(f, _DropJionlpErrors) for f in root.filters):
+        root.addFilter(_DropJionlpErrors())
+
+
 def _jio_parse(text: str, now: datetime) -> tuple[datetime, datetime] | None:
     """Parse a short time string to its (start, end) range (rules, then jionlp)."""
     if _RELATIVE.fullmatch(text):
         return _relative_range(text, now)
+    _quiet_jionlp()
     try:
         import jionlp
 
@@ -184,10 +234,8 @@ def _from_jio(item: dict[str, Any], now: datetime) -> TimeMention | None:
             return TimeMention(text, "point", _iso(t0), t0.strftime("%Y-%m-%d %H:%M"), start, end)
         return TimeMention(text, "span", f"{_iso(t0)}/{_iso(t1)}", text, start, end)
     if kind == "time_span" and isinstance(times, list):
-        t0 = _parse(times[0]) if times[0] != "inf" else None
-        t1 = _parse(times[1]) if times[1] != "inf" else None
-        left = _iso(t0) if t0 else ".."
-        right = _iso(t1) if t1 else ".."
+        left = _iso(_parse(times[0])) if times[0] != "inf" else ".."
+        right = _iso(_parse(times[1])) if times[1] != "inf" else ".."
         return TimeMention(text, "span", f"{left}/{right}", text, start, end)
     if kind == "time_period" and isinstance(times, dict):
         point = (times.get("point") or {}).get("time")
@@ -201,11 +249,14 @@ def _from_jio(item: dict[str, Any], now: datetime) -> TimeMention | None:
         else:
             t1 = _parse(point[1])
             when = f"{t0:%H:%M}" if t1 - t0 < timedelta(hours=1) else f"{t0:%H:%M}-{t1:%H:%M}"
-        return TimeMention(text, "recurring", f"R/{_iso(t0)}/{period}", f"{spoken} {when}", start, end)
+        return TimeMention(
+            text, "recurring", f"R/{_iso(t0)}/{period}", f"{spoken} {when}", start, end
+        )
     return None
 
 
 def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> list[_Found]:
+    _quiet_jionlp()
     try:
         import jionlp
 
@@ -218,7 +269,7 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
         start, end = item["offset"]
         if any(s < end and start < e for s, e in masked):
             continue
-        if not _TIME_CHAR.search(item["text"]):
+        if not _TIME_CHAR.search(item["text"]) or _VAGUE.match(item["text"]):
             continue
         detail = item.get("detail") or {}
         if (detail.get("type") or item.get("type")) == "time_delta":
@@ -233,6 +284,15 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
             found.append(_span(item["text"], t0, now, f"持续{item['text']}", (start, end)))
             continue
         mention = _from_jio(item, now)
+        if (
+            mention
+            and mention.kind == "point"
+            and _HABITUAL.search(text[max(0, start - 8) : start])
+        ):
+            iso = mention.iso
+            mention = TimeMention(
+                mention.text, "recurring", f"R/{iso}/P1D", f"每天 {iso[11:16]}", start, end
+            )
         if mention:
             found.append(_Found(start, end, mention))
     return found
@@ -243,7 +303,9 @@ def _delta_days(delta: dict[str, Any]) -> float:
     return sum(float(v) * factors.get(k, 0) for k, v in delta.items() if isinstance(v, int | float))
 
 
-def find_time(text: str, now: datetime, masked: list[tuple[int, int]] | None = None) -> TimeMention | None:
+def find_time(
+    text: str, now: datetime, masked: list[tuple[int, int]] | None = None
+) -> TimeMention | None:
     """Find the first time mention in normalised text.
 
     Args:

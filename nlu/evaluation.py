@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--text-field", default="full_text")
     parser.add_argument("--label-field", default="label")
     parser.add_argument(
-        "--model", type=Path, default=None,
+        "--model",
+        type=Path,
+        default=None,
         help="model file (default: the configured model; 'builtin' for the built-in one)",
     )
     return parser

@@ -48,8 +48,14 @@ def _new_leaf(label: str) -> CategoryLeaf:
     else:
         gov_class, parent, name = OTHER, head if head != tail else "历史导入", tail
     code = "H" + hashlib.sha1(label.encode("utf-8")).hexdigest()[:6].upper()
-    return CategoryLeaf(name=name, parent=parent, gov_class=gov_class, service_code=code,
-                        department="", urgency="normal")
+    return CategoryLeaf(
+        name=name,
+        parent=parent,
+        gov_class=gov_class,
+        service_code=code,
+        department="",
+        urgency="normal",
+    )
 
 
 def map_labels(labels: Sequence[str], taxonomy: Taxonomy) -> tuple[Taxonomy, list[str]]:
@@ -92,8 +98,9 @@ def train_history_model(
         The trained model, whose taxonomy includes any added leaves.
     """
     taxonomy, paths = map_labels(labels, load_taxonomy())
-    return train_model(texts, paths, taxonomy, kind="history", meta={"source": source},
-                       progress=progress)
+    return train_model(
+        texts, paths, taxonomy, kind="history", meta={"source": source}, progress=progress
+    )
 
 
 def _gov(model: CategoryModel, path: str) -> str:
@@ -102,7 +109,11 @@ def _gov(model: CategoryModel, path: str) -> str:
 
 
 def split_evaluate(
-    texts: Sequence[str], labels: Sequence[str], *, train_fraction: float = 0.7, seed: int = 42,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    train_fraction: float = 0.7,
+    seed: int = 42,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Train on a seeded random split and evaluate on the rest.
@@ -121,8 +132,9 @@ def split_evaluate(
     random.Random(seed).shuffle(order)
     cut = int(len(order) * train_fraction)
     train, test = order[:cut], order[cut:]
-    model = train_history_model([texts[i] for i in train], [labels[i] for i in train],
-                                progress=progress)
+    model = train_history_model(
+        [texts[i] for i in train], [labels[i] for i in train], progress=progress
+    )
     preds = model.predict_many([texts[i] for i in test])
     _, gold_paths = map_labels([labels[i] for i in test], model.taxonomy)
     gold = [model.taxonomy.get(p).name for p in gold_paths]  # type: ignore[union-attr]
@@ -133,7 +145,11 @@ def split_evaluate(
 
 
 def cross_validate(
-    texts: Sequence[str], labels: Sequence[str], *, folds: int = 5, seed: int = 42,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    seed: int = 42,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Stratified k-fold cross-validation of the history model.
@@ -162,20 +178,33 @@ def cross_validate(
         rep = classification_report(gold, [p.leaf for p in preds])
         accs.append(rep["accuracy"])
         f1s.append(rep["macro_f1"])
-    return {"folds": folds, "accuracy": round(sum(accs) / folds, 4),
-            "macro_f1": round(sum(f1s) / folds, 4), "fold_accuracy": accs, "fold_macro_f1": f1s}
+    return {
+        "folds": folds,
+        "accuracy": round(sum(accs) / folds, 4),
+        "macro_f1": round(sum(f1s) / folds, 4),
+        "fold_accuracy": accs,
+        "fold_macro_f1": f1s,
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jiesu import-history",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="jiesu import-history", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("file", type=Path, help="labelled tickets: .csv, .xlsx or .jsonl")
     parser.add_argument("--text-field", default="full_text")
     parser.add_argument("--label-field", default="label")
-    parser.add_argument("--out", type=Path, default=DEFAULT_HISTORY_MODEL,
-                        help=f"model file to write (default {DEFAULT_HISTORY_MODEL})")
-    parser.add_argument("--evaluate", action="store_true",
-                        help="also report a seeded 70/30 split and 5-fold CV (slower)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_HISTORY_MODEL,
+        help=f"model file to write (default {DEFAULT_HISTORY_MODEL})",
+    )
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="also report a seeded 70/30 split and 5-fold CV (slower)",
+    )
     return parser
 
 
@@ -204,8 +233,12 @@ def main(argv: list[str]) -> int:
     except (DatasetError, ModelError) as exc:
         print(f"jiesu import-history: {exc}", file=sys.stderr)
         return 2
-    summary: dict[str, Any] = {"model": str(args.out), "examples": len(texts),
-                               "labels": len(counts), "meta": model.meta}
+    summary: dict[str, Any] = {
+        "model": str(args.out),
+        "examples": len(texts),
+        "labels": len(counts),
+        "meta": model.meta,
+    }
     if args.evaluate:
         say("evaluating on a seeded 70/30 split")
         summary["holdout_30"] = split_evaluate(texts, labels, progress=say)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from speech.errors import TransferFailed
+from speech.errors import SipParseError, TransferFailed
 from speech.rtp_session import MediaSession, Playback
 from speech.sip_message import SipMessage, new_branch, parse_name_addr, parse_uri
 
@@ -180,5 +180,5 @@ def remote_user_of(value: str) -> str:
     """User part of a From/To header value (the caller's number)."""
     try:
         return parse_uri(parse_name_addr(value).uri).user
-    except Exception:
+    except SipParseError:
         return ""

@@ -10,7 +10,6 @@ or 488 answer for malformed requests or SDP instead of a crash.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
 import secrets
@@ -20,8 +19,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from speech.clock import Clock, MonotonicClock
-from speech.codec_g711 import CODECS
-from speech.errors import CallFailed, SdpError, SipError, SipParseError
+from speech.errors import SdpError, SipError, SipParseError
 from speech.rtp_session import DtmfIn, MediaSession, Pacer
 from speech.sdp import answer_direction, build_sdp, negotiate, parse_sdp
 from speech.settings import PhoneSettings
@@ -31,8 +29,9 @@ from speech.sip_message import (
     new_tag,
     parse_message,
     parse_name_addr,
-    parse_uri,
 )
+from speech.sip_outbound import place_call
+from speech.sip_response import build_response, lenient_reply
 from speech.sip_transaction import T1, T2, ClientTransactions
 
 __all__ = ["CallHandler", "SipUA"]
@@ -41,13 +40,6 @@ log = logging.getLogger("jiesu.speech.sip")
 Addr = tuple[str, int]
 CallHandler = Callable[[Call], Awaitable[None]]
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
-_REASONS = {
-    100: "Trying", 180: "Ringing", 200: "OK", 202: "Accepted", 400: "Bad Request",
-    405: "Method Not Allowed", 408: "Request Timeout", 413: "Request Entity Too Large",
-    481: "Call/Transaction Does Not Exist", 486: "Busy Here", 487: "Request Terminated",
-    488: "Not Acceptable Here", 500: "Server Internal Error", 501: "Not Implemented",
-    503: "Service Unavailable",
-}  # fmt: skip
 
 
 @dataclass
@@ -59,47 +51,6 @@ class _ServerInvite:
     acked: asyncio.Event = field(default_factory=asyncio.Event)
     last_response: bytes = b""
     final_status: int = 0
-
-
-def build_response(req: SipMessage, status: int, to_tag: str = "", reason: str = "") -> SipMessage:
-    """A response to ``req`` copying Via/From/To/Call-ID/CSeq (RFC 3261 §8.2.6)."""
-    resp = SipMessage(status=status, reason=reason or _REASONS.get(status, "Unknown"))
-    for via in req.get_all("Via"):
-        resp.add("Via", via)
-    resp.add("From", req.get("From"))
-    to = req.get("To")
-    if to_tag and not parse_name_addr(to).tag and status > 100:
-        to = f"{to};tag={to_tag}"
-    resp.add("To", to)
-    resp.add("Call-ID", req.call_id)
-    resp.add("CSeq", req.get("CSeq"))
-    resp.add("Server", "jiesu")
-    return resp
-
-
-def _lenient_reply(data: bytes, status: int, reason: str) -> bytes | None:
-    """Answer an unparseable request when its Via/From/To/Call-ID/CSeq can be read."""
-    text = data.decode("utf-8", errors="replace")
-    first, _, rest = text.partition("\n")
-    if first.startswith("SIP/2.0") or " SIP/2.0" not in first:
-        return None
-    wanted = {"via": "Via", "v": "Via", "from": "From", "f": "From", "to": "To", "t": "To",
-              "call-id": "Call-ID", "i": "Call-ID", "cseq": "CSeq"}  # fmt: skip
-    found: dict[str, list[str]] = {}
-    for line in rest.split("\n"):
-        if not line.strip():
-            break
-        name, colon, value = line.partition(":")
-        key = wanted.get(name.strip().lower())
-        if colon and key:
-            found.setdefault(key, []).append(value.strip())
-    if not all(k in found for k in ("Via", "From", "To", "Call-ID", "CSeq")):
-        return None
-    resp = SipMessage(status=status, reason=reason[:80].replace("\r", " ").replace("\n", " "))
-    for k in ("Via", "From", "To", "Call-ID", "CSeq"):
-        for v in found[k]:
-            resp.add(k, v)
-    return resp.to_bytes()
 
 
 class SipUA(asyncio.DatagramProtocol):
@@ -215,7 +166,7 @@ class SipUA(asyncio.DatagramProtocol):
             msg = parse_message(data)
         except SipParseError as exc:
             log.info("malformed SIP from %s: %s", addr, exc)
-            reply = _lenient_reply(data, exc.status, f"Bad Request ({exc})")
+            reply = lenient_reply(data, exc.status, f"Bad Request ({exc})")
             if reply is not None:
                 self._send(reply, addr)
             return
@@ -284,7 +235,7 @@ class SipUA(asyncio.DatagramProtocol):
             return
         inv = _ServerInvite(msg, addr, new_tag())
         self._invites[msg.call_id] = inv
-        self._spawn(self._answer(inv))
+        self.spawn(self._answer(inv))
 
     def _on_reinvite(self, msg: SipMessage, addr: Addr, call: Call | None) -> None:
         """Re-INVITE (hold, session refresh): accept the new remote media, same codec."""
@@ -428,7 +379,8 @@ class SipUA(asyncio.DatagramProtocol):
         finally:
             await call.hangup("handler_done")
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def spawn(self, coro: Awaitable[None]) -> None:
+        """Run ``coro`` as a task owned by the UA (cancelled on :meth:`stop`)."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -453,113 +405,27 @@ class SipUA(asyncio.DatagramProtocol):
             return
         call = self.calls.get(msg.call_id)
         if call is not None and msg.cseq[1] == "INVITE" and 200 <= msg.status < 300:
-            self._send(self._ack_for(call, msg.cseq[0]).to_bytes(), call.dialog.peer)
-
-    def _ack_for(self, call: Call, cseq: int) -> SipMessage:
-        ack = call.dialog.request("ACK", self.via(call.dialog.peer))
-        ack.set("CSeq", f"{cseq} ACK")
-        return ack
+            self._send(self.ack_for(call, msg.cseq[0]).to_bytes(), call.dialog.peer)
 
     # -- outbound calls ---------------------------------------------------------
-    async def _resolve(self, host: str, port: int) -> Addr:
-        try:
-            ipaddress.ip_address(host)
-            return host, port
-        except ValueError:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, family=socket.AF_INET, type=socket.SOCK_DGRAM
-            )
-            return str(infos[0][4][0]), port
-
     async def place_call(self, uri: str, timeout_s: float = 30.0) -> Call:
         """Call ``uri`` (``sip:user@host[:port]``) and return the answered call.
 
         Raises:
             CallFailed: Rejected (``status`` = the SIP code), unanswered (408), or bad URI.
         """
-        try:
-            target = parse_uri(uri)
-        except SipParseError as exc:
-            raise CallFailed(str(exc), 400) from exc
-        if self.settings.outbound_proxy:
-            h, _, p = self.settings.outbound_proxy.partition(":")
-            dest = await self._resolve(h, int(p or 5060))
-        else:
-            dest = await self._resolve(target.host, target.port or 5060)
-        media = await self._open_media()
-        host = self.advertised_host(dest)
-        local_uri = f"sip:{self.settings.sip_user}@{host}"
-        call_id = f"{secrets.token_hex(10)}@{host}"
-        dialog = Dialog(
-            call_id, new_tag(), "", local_uri, uri, uri, dest, self.contact(dest), local_cseq=0
-        )
-        invite = dialog.request("INVITE", self.via(dest), body=build_sdp(
-            host, media.local_port, CODECS, session_id=secrets.randbelow(2**31)).encode(),
-            content_type="application/sdp")  # fmt: skip
-        try:
-            resp = await self._invite_transaction(invite, dest, timeout_s)
-        except BaseException:
-            media.close()
-            raise
-        if resp.status >= 300:
-            media.close()
-            raise CallFailed(
-                f"call to {uri} failed: {resp.status} {resp.reason}", resp.status, call_id
-            )
-        to = parse_name_addr(resp.get("To"))
-        dialog.remote_tag = to.tag
-        contact = resp.get("Contact")
-        if contact:
-            dialog.remote_target = parse_name_addr(contact).uri
-        dialog.route_set = list(reversed(resp.get_all("Record-Route")))
-        call = Call(self, dialog, media, "out", target.user)
-        self.calls[call_id] = call
-        self._send(self._ack_for(call, invite.cseq[0]).to_bytes(), dest)
-        try:
-            neg = negotiate(parse_sdp(resp.body.decode(errors="replace")))
-        except SdpError:
-            await call.hangup("bad_answer")
-            raise
-        media.configure((neg.remote_address, neg.remote_port), neg.codec, neg.dtmf_payload_type)
-        self.pacer.add(media)
-        return call
+        return await place_call(self, uri, timeout_s)
 
-    async def _invite_transaction(
-        self, invite: SipMessage, dest: Addr, timeout_s: float
-    ) -> SipMessage:
-        """Run the INVITE; on timeout CANCEL it; ACK non-2xx finals in the transaction."""
-        task = asyncio.ensure_future(self.transactions.request(invite, dest, timeout_s + 32))
-        try:
-            resp = await asyncio.wait_for(asyncio.shield(task), timeout_s)
-        except asyncio.TimeoutError:
-            cancel = SipMessage(method="CANCEL", uri=invite.uri)
-            for k in ("Via", "From", "To", "Call-ID"):
-                cancel.add(k, invite.get(k))
-            cancel.add("CSeq", f"{invite.cseq[0]} CANCEL")
-            cancel.add("Max-Forwards", "70")
-            try:
-                await self.transactions.request(cancel, dest, timeout_s=8)
-                resp = await asyncio.wait_for(task, 8)
-            except asyncio.TimeoutError:
-                task.cancel()
-                raise CallFailed("no answer", 408, invite.call_id) from None
-            if resp.status < 300:
-                return resp  # answered just as we cancelled
-            self._ack_non2xx(invite, resp, dest)
-            raise CallFailed("no answer", 408, invite.call_id) from None
-        except BaseException:
-            task.cancel()
-            raise
-        if resp.status >= 300:
-            self._ack_non2xx(invite, resp, dest)
-        return resp
+    def ack_for(self, call: Call, cseq: int) -> SipMessage:
+        """ACK for a 2xx to our INVITE with CSeq ``cseq``."""
+        ack = call.dialog.request("ACK", self.via(call.dialog.peer))
+        ack.set("CSeq", f"{cseq} ACK")
+        return ack
 
-    def _ack_non2xx(self, invite: SipMessage, resp: SipMessage, dest: Addr) -> None:
-        ack = SipMessage(method="ACK", uri=invite.uri)
-        ack.add("Via", invite.get_all("Via")[0])
-        ack.add("From", invite.get("From"))
-        ack.add("To", resp.get("To"))
-        ack.add("Call-ID", invite.call_id)
-        ack.add("CSeq", f"{invite.cseq[0]} ACK")
-        ack.add("Max-Forwards", "70")
-        self._send(ack.to_bytes(), dest)
+    async def open_media(self) -> MediaSession:
+        """Bind an RTP socket (in JIESU_SIP_RTP_PORTS when set)."""
+        return await self._open_media()
+
+    def send(self, data: bytes, addr: Addr) -> None:
+        """Write one datagram on the SIP socket."""
+        self._send(data, addr)

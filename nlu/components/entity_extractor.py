@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 ALL_ENTITIES = ("location", "time", "phone", "person", "ticket_id", "emergency")
 
 
-def extract_entities(text: str, now: datetime | None = None,
-                     wanted: tuple[str, ...] = ALL_ENTITIES) -> list[dict[str, Any]]:
+def extract_entities(
+    text: str, now: datetime | None = None, wanted: tuple[str, ...] = ALL_ENTITIES
+) -> list[dict[str, Any]]:
     """Extract Rasa-style entity dicts with offsets into ``text``.
 
     Offsets stay valid for ``text`` because extraction runs on the length-preserving
@@ -53,8 +54,15 @@ def extract_entities(text: str, now: datetime | None = None,
 
     def add(kind: str, start: int, end: int, value: Any) -> None:
         if kind in wanted:
-            entities.append({"entity": kind, "start": start, "end": end, "value": value,
-                             "confidence_entity": 1.0})
+            entities.append(
+                {
+                    "entity": kind,
+                    "start": start,
+                    "end": end,
+                    "value": value,
+                    "confidence_entity": 1.0,
+                }
+            )
 
     phones = find_phones(norm)
     for phone in phones:
@@ -78,9 +86,16 @@ def extract_entities(text: str, now: datetime | None = None,
     emergency = detect_emergency(norm) if "emergency" in wanted else None
     if emergency:
         start = norm.find(emergency.matched)
-        add("emergency", start, start + len(emergency.matched),
-            {"kind": emergency.kind, "numbers": list(emergency.numbers),
-             "matched": emergency.matched})
+        add(
+            "emergency",
+            start,
+            start + len(emergency.matched),
+            {
+                "kind": emergency.kind,
+                "numbers": list(emergency.numbers),
+                "matched": emergency.matched,
+            },
+        )
     entities.sort(key=lambda e: (e["start"], e["entity"]))
     return entities
 

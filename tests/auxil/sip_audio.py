@@ -14,7 +14,7 @@ from speech.resample import resample
 from speech.rtp import RtpPacket, build_dtmf_packets
 from speech.tts import parse_wav
 
-__all__ = ["Dtmf", "Silence", "Speech", "noise", "silence", "synth", "write_caller_pcap"]
+__all__ = ["Dtmf", "Segment", "Silence", "Speech", "noise", "silence", "synth", "write_caller_pcap"]
 
 RATE = 8000
 

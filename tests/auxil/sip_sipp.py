@@ -58,6 +58,10 @@ def render_call(
     return path
 
 
+def _read_logs(*files: Path) -> str:
+    return "".join(f.read_text(errors="replace") for f in files if f.exists())
+
+
 @dataclass
 class SippResult:
     """Exit status and logs of one SIPp run."""
@@ -100,8 +104,5 @@ async def run_sipp(
     except asyncio.TimeoutError:
         proc.kill()
         out, _ = await proc.communicate()
-    messages = ""
-    for f in (msg_file, err_file):
-        if f.exists():
-            messages += f.read_text(errors="replace")
+    messages = await asyncio.to_thread(_read_logs, msg_file, err_file)
     return SippResult(proc.returncode or 0, out.decode(errors="replace"), messages)

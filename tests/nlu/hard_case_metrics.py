@@ -25,8 +25,9 @@ def score(cases: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
         Figures plus the failing case texts per field.
     """
     counts = {k: [0, 0, 0] for k in ("location", "time", "phone")}
-    failures: dict[str, list[str]] = {k: [] for k in ("location", "time", "phone", "leaf",
-                                                       "gov_class", "type")}
+    failures: dict[str, list[str]] = {
+        k: [] for k in ("location", "time", "phone", "leaf", "gov_class", "type")
+    }
     leaf_ok = gov_ok = type_ok = 0
     taxonomy = nlu.load_taxonomy()
     for case in cases:

@@ -39,10 +39,10 @@ async def _call(
     timeout_s: float = 80,
 ) -> tuple[RtpRecorder, str]:
     pcap = scenario_dir / "caller.pcap"
-    write_caller_pcap(pcap, segments, SPEED)
+    await asyncio.to_thread(write_caller_pcap, pcap, segments, SPEED)
     recorder = await RtpRecorder.open()
-    scenario = render_call(
-        scenario_dir, pcap, ending, recorder.port, hold_ms, int(timeout_s * 1000)
+    scenario = await asyncio.to_thread(
+        render_call, scenario_dir, pcap, ending, recorder.port, hold_ms, int(timeout_s * 1000)
     )
     try:
         result = await run_sipp(
@@ -79,7 +79,9 @@ async def test_full_complaint_by_voice(
         "channel": "phone", "phone": CALLER, "call_id": sender[4:]}  # fmt: skip
     # The recogniser got real audio for each utterance (>= the spoken length).
     (rec,) = recs.created
-    assert [b / 32000 for b in rec.utterance_bytes][0] >= len(synth(COMPLAINT, SPEED)) / 16000 * 0.8
+    assert [b / 32000 for b in rec.utterance_bytes][0] >= len(
+        await asyncio.to_thread(synth, COMPLAINT, SPEED)
+    ) / 16000 * 0.8
     # The confirmation turn offered buttons, so it was decoded with the short-answer grammar.
     assert rec.grammars[2] is not None and "确认" in rec.grammars[2]
     # The bot spoke: greeting (barged in), two replies, the ticket read-back.
@@ -142,8 +144,8 @@ async def test_hangup_mid_complaint_still_files(
     make_phone, rasa_backend, scenario_dir: Path
 ) -> None:
     service, _ = await make_phone([COMPLAINT, "望京西园"])
-    complaint_s = len(synth(COMPLAINT, SPEED)) / 16000
-    address_s = len(synth(ADDRESS, SPEED)) / 16000
+    complaint_s = len(await asyncio.to_thread(synth, COMPLAINT, SPEED)) / 16000
+    address_s = len(await asyncio.to_thread(synth, ADDRESS, SPEED)) / 16000
     segments = [Silence(0.4), Speech(COMPLAINT), Silence(2.5), Speech(ADDRESS), Silence(5)]
     hang_at = 0.4 + complaint_s + 3.0 + address_s / 2  # in the middle of the address
     await _call(scenario_dir, service, segments, "caller", hold_ms=int(hang_at * 1000))

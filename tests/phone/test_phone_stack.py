@@ -18,7 +18,7 @@ from bot.channel_phone import PhoneService
 from bot.rasa_client import RasaClient
 from speech.settings import PhoneSettings
 from speech.tts import Tts
-from tests.auxil.sip_audio import Silence, Speech, synth, write_caller_pcap
+from tests.auxil.sip_audio import Segment, Silence, Speech, synth, write_caller_pcap
 from tests.auxil.sip_recorder import RtpRecorder, speech_seconds
 from tests.auxil.sip_scripted_asr import ScriptedRecognizerFactory
 from tests.auxil.sip_sipp import render_call, run_sipp, sipp_available
@@ -37,16 +37,20 @@ async def test_real_stack_hangup_after_complaint(
     stack, phone_settings: PhoneSettings, shared_tts: Tts, tmp_path: Path
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        rasa = RasaClient(stack.rasa_url, http, timeout_s=30)
+        rasa = RasaClient(stack.rasa_url, http, timeout_s=60)
+        await rasa.send("test:phone-warmup", "你好")  # first turn of a fresh server is slow
         service = PhoneService(phone_settings, rasa, ScriptedRecognizerFactory([COMPLAINT]),
                                shared_tts)  # fmt: skip
         await service.start()
         recorder = await RtpRecorder.open()
         try:
             pcap = tmp_path / "caller.pcap"
-            write_caller_pcap(pcap, [Silence(0.4), Speech(COMPLAINT), Silence(12)], 260)
-            hang_ms = int((0.4 + len(synth(COMPLAINT, 260)) / 16000 + 8) * 1000)
-            scenario = render_call(tmp_path, pcap, "caller", recorder.port, hold_ms=hang_ms)
+            segments: list[Segment] = [Silence(0.4), Speech(COMPLAINT), Silence(12)]
+            await asyncio.to_thread(write_caller_pcap, pcap, segments, 260)
+            spoken = len(await asyncio.to_thread(synth, COMPLAINT, 260)) / 16000
+            scenario = await asyncio.to_thread(
+                render_call, tmp_path, pcap, "caller", recorder.port, int((spoken + 8.4) * 1000)
+            )
             result = await run_sipp(scenario, service.ua.local_address, tmp_path, timeout_s=60)
             assert result.returncode == 0, result.explain()
             flow = await asyncio.wait_for(service.finished.get(), 60)

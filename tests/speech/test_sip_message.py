@@ -6,7 +6,7 @@ import pytest
 
 from speech.errors import SipParseError
 from speech.sip_message import parse_message, parse_name_addr, parse_uri
-from speech.sip_ua import _lenient_reply, build_response
+from speech.sip_response import build_response, lenient_reply
 
 INVITE = (
     "INVITE sip:12345@10.0.0.5:5080 SIP/2.0\r\n"
@@ -63,11 +63,11 @@ def test_malformed_messages(data: bytes, error: str) -> None:
 
 def test_lenient_reply_answers_unparseable_requests_when_it_can() -> None:
     broken = INVITE.replace("l: 4", "l: 400").encode()
-    reply = _lenient_reply(broken, 400, "Bad Request (body shorter)")
+    reply = lenient_reply(broken, 400, "Bad Request (body shorter)")
     assert reply is not None
     msg = parse_message(reply)
     assert msg.status == 400 and msg.call_id == "call-1@10.0.0.9" and len(msg.get_all("Via")) == 3
-    assert _lenient_reply(b"garbage without headers", 400, "x") is None
+    assert lenient_reply(b"garbage without headers", 400, "x") is None
 
 
 def test_uri_forms() -> None:

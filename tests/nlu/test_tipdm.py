@@ -1,0 +1,37 @@
+"""Built-in model on the TipDM 2020 dev file (read at run time only, never trained on)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TIPDM
+
+from nlu._classifier import builtin_model
+from nlu._datasets import read_labelled
+from nlu.evaluation import evaluate
+
+TARGET = 0.80  # issue 3 target, not reached yet (measured 0.786, see docs/nlu.md)
+FLOOR = 0.77  # regression guard: fails hard below this
+
+
+@pytest.fixture(scope="module")
+def accuracy() -> float:
+    texts, labels = read_labelled(TIPDM, "full_text", "label")
+    return float(evaluate(builtin_model(), texts, labels)["gov_class"]["accuracy"])
+
+
+needs_tipdm = pytest.mark.skipif(
+    not TIPDM.is_file(), reason="../shared/eval/tipdm2020_dev.jsonl absent"
+)
+
+
+@pytest.mark.slow
+@needs_tipdm
+def test_builtin_gov_class_floor(accuracy: float) -> None:
+    assert accuracy >= FLOOR
+
+
+@pytest.mark.slow
+@needs_tipdm
+@pytest.mark.xfail(reason="built-in model reaches ~0.786 < 0.80 target (docs/nlu.md)", strict=False)
+def test_builtin_gov_class_target(accuracy: float) -> None:
+    assert accuracy >= TARGET
