@@ -30,12 +30,12 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.app_keys import CONFIG
+from bot.log_masking import MaskingFilter
 from bot.rasa_client import BotMessage
 from bot.telegram_errors import TelegramDisabled
 from bot.telegram_handlers import BOT_COMMANDS, TelegramHandlers
 from bot.telegram_media import AttachmentStore
 from bot.telegram_outbound import TelegramSender
-from bot.telegram_privacy import PhoneMaskingFilter
 from bot.telegram_render import CallbackPayloads
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_settings import TelegramSettings
@@ -229,11 +229,11 @@ def _mask_logs(token: str) -> None:
     Filters of a parent logger do not apply to records its children propagate, so
     each existing logger gets its own (PTB creates its loggers at import and build).
     """
-    mask = PhoneMaskingFilter([token])
+    mask = MaskingFilter([token])
     names = [n for n in logging.root.manager.loggerDict if n.startswith(("telegram", "httpx"))]
     for name in ["jiesu.telegram", "httpx", "telegram", *names]:
         logger = logging.getLogger(name)
-        for old in [f for f in logger.filters if isinstance(f, PhoneMaskingFilter)]:
+        for old in [f for f in logger.filters if isinstance(f, MaskingFilter)]:
             logger.removeFilter(old)
         logger.addFilter(mask)
 

@@ -7,6 +7,7 @@ root handlers rewrites the formatted message before it is emitted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from tickets.privacy import mask_personal_data
 
@@ -14,9 +15,18 @@ __all__ = ["MaskingFilter", "install_masking_log_handler"]
 
 
 class MaskingFilter(logging.Filter):
+    """Mask personal data in the formatted message, and replace given secrets by ``***``."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_personal_data(message)
+        masked = message
+        for secret in self._secrets:
+            masked = masked.replace(secret, "***")
+        masked = mask_personal_data(masked)
         if masked != message:
             record.msg, record.args = masked, None
         return True

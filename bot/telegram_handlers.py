@@ -35,11 +35,11 @@ from bot.telegram_errors import AttachmentTooLarge, VoiceDecodeError
 from bot.telegram_flow import ChatLocks, ChatThrottle, Verdict
 from bot.telegram_media import AttachmentStore, attachment_of
 from bot.telegram_outbound import TelegramSender
-from bot.telegram_privacy import mask_phone
 from bot.telegram_render import USED_MARK, used_keyboard
 from bot.telegram_settings import TelegramSettings
 from bot.telegram_voice import Transcriber, decode_to_pcm16k
 from speech.errors import SpeechError
+from tickets.privacy import mask_personal_data
 
 __all__ = ["BOT_COMMANDS", "TelegramHandlers"]
 
@@ -258,7 +258,7 @@ class TelegramHandlers:
         chat_id = msg.chat.id
         phone = intents.normalise_phone(msg.contact.phone_number)
         own = bool(msg.from_user and msg.contact.user_id == msg.from_user.id)
-        log.info("chat %s shared contact %s (own=%s)", chat_id, mask_phone(phone), own)
+        log.info("chat %s shared contact %s (own=%s)", chat_id, mask_personal_data(phone), own)
         if not await self._admit(chat_id):
             return
         if own:

@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from bot.config import ConfigError
+from bot.log_masking import MaskingFilter
 from bot.telegram_flow import ChatThrottle, Verdict
 from bot.telegram_intents import attachment_text, contact_text, location_text, normalise_phone
-from bot.telegram_privacy import PhoneMaskingFilter, mask_phone
 from bot.telegram_render import (
     CONTACT_PROMPT,
     MAX_TEXT,
@@ -19,6 +19,7 @@ from bot.telegram_render import (
     split_text,
 )
 from bot.telegram_settings import TelegramSettings
+from tickets.privacy import mask_personal_data
 
 
 class TestSettings:
@@ -114,14 +115,14 @@ class TestThrottle:
 
 
 class TestPrivacy:
-    def test_mask_phone(self) -> None:
-        assert mask_phone("contact +8613800138000 ok") == "contact +86138****8000 ok"
-        assert mask_phone("call 13800138000") == "call 138****8000"
-        assert mask_phone("chat 123456789") == "chat 123456789"
+    def test_mask_personal_data(self) -> None:
+        assert mask_personal_data("contact +8613800138000 ok") == "contact +86138****8000 ok"
+        assert mask_personal_data("call 13800138000") == "call 138****8000"
+        assert mask_personal_data("chat 123456789") == "chat 123456789"
 
     def test_filter_masks_records_and_token(self, caplog: pytest.LogCaptureFixture) -> None:
         logger = logging.getLogger("jiesu.telegram.test")
-        logger.addFilter(PhoneMaskingFilter(["1:SECRET"]))
+        logger.addFilter(MaskingFilter(["1:SECRET"]))
         with caplog.at_level(logging.INFO, logger="jiesu.telegram.test"):
             logger.info("phone %s via /bot%s/sendMessage", "13800138000", "1:SECRET")
         assert "13800138000" not in caplog.text and "SECRET" not in caplog.text

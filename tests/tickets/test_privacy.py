@@ -36,3 +36,23 @@ def test_log_records_are_masked(caplog: pytest.LogCaptureFixture) -> None:
         logger.info("caller %s id %s", "13800138000", "110101199003077777")
     assert "13800138000" not in caplog.text and "138****8000" in caplog.text
     assert "110101199003077777" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "raw, masked",
+    [
+        ("contact +8613800138000 ok", "contact +86138****8000 ok"),
+        ("call 138 0013 8000", "call 138****8000"),
+        ("chat 123456789", "chat 123456789"),
+    ],
+)
+def test_phone_like_numbers_in_other_shapes(raw: str, masked: str) -> None:
+    assert mask_personal_data(raw) == masked
+
+
+def test_secrets_are_replaced(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("jiesu.test.secrets")
+    caplog.handler.addFilter(MaskingFilter(["1:SECRET"]))
+    with caplog.at_level(logging.INFO, logger="jiesu.test.secrets"):
+        logger.info("GET /bot%s/getMe", "1:SECRET")
+    assert "SECRET" not in caplog.text and "/bot***/getMe" in caplog.text
