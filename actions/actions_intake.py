@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions.complaint_fields import fields_from_text, merge_missing, request_type_of
 from actions.parsing import has_cjk, is_meaningful, valid_phone
 from actions.slot_values import category_slots
-from actions.tracker_view import all_slots, latest_intent, latest_text
+from actions.tracker_view import all_slots, latest_intent, latest_text, parsed_category
 from nlu import detect_emergency, normalize_text
 
 __all__ = [
@@ -77,7 +77,7 @@ class StartComplaint(Action):
                 )
             values["complaint_description"] = text.strip()
             values["complaint_type"] = request_type_of(text)
-            values.update(category_slots(text))
+            values.update(category_slots(text, parsed_category(tracker)))
             values.update(merge_missing(slots, fields_from_text(text)))
         return _events(values)
 

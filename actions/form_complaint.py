@@ -19,7 +19,7 @@ from actions.complaint import complaint_from_slots, read_back
 from actions.complaint_fields import fields_from_text, merge_missing
 from actions.parsing import FIELD_LABELS, mask_phone, parse_confirmation_reply
 from actions.slot_values import category_slots, value_for_field
-from actions.tracker_view import all_slots, latest_text, merged_metadata
+from actions.tracker_view import all_slots, latest_text, merged_metadata, parsed_category
 from nlu import load_taxonomy
 
 __all__ = [
@@ -52,6 +52,10 @@ class ValidateComplaintForm(FormValidationAction):
     def _answer(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != slot:
+            # Filled this turn by our own actions (e.g. from the first message), so
+            # already interpreted: keep it rather than re-reading the message.
+            return {slot: value}
         # from_text gives the normalised text; keep the resident's own words.
         text = latest_text(tracker) or str(value or "")
         slots = all_slots(tracker)
@@ -72,8 +76,13 @@ class ValidateComplaintForm(FormValidationAction):
         # Anything else said in this turn fills empty slots, never the answered one.
         side = merge_missing(slots, fields_from_text(text))
         side.pop(slot, None)
-        if slot == "complaint_description" and not result.problem:
-            side.update({k: v for k, v in category_slots(text).items() if not slots.get(k)})
+        if (
+            slot == "complaint_description"
+            and not result.problem
+            and not slots.get("complaint_category")
+        ):
+            found = category_slots(text, parsed_category(tracker))
+            side.update({k: v for k, v in found.items() if not slots.get(k)})
         return {**side, **out}
 
     def validate_complaint_description(

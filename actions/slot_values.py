@@ -56,9 +56,13 @@ class FieldResult:
     problem: str | None = None
 
 
-def category_slots(text: str) -> dict[str, Any]:
-    """Category when the classifier is sure; otherwise candidates to ask about."""
-    pred = classify_category(text)
+def category_slots(text: str, prediction: CategoryPrediction | None = None) -> dict[str, Any]:
+    """Category when the classifier is sure; otherwise candidates to ask about.
+
+    ``prediction`` is the NLU pipeline's result for ``text`` when it already ran
+    (the CategoryClassifier component), so the text is not classified twice.
+    """
+    pred = prediction or classify_category(text)
     candidates = [name for name, _ in pred.top3]
     if _sure(pred) and pred.leaf != "其他":
         return {"complaint_category": pred.leaf, "category_candidates": candidates}

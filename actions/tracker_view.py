@@ -6,7 +6,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-__all__ = ["all_slots", "merged_metadata", "latest_text", "latest_intent"]
+from nlu import CategoryPrediction
+
+__all__ = ["all_slots", "merged_metadata", "latest_text", "latest_intent", "parsed_category"]
 
 
 def all_slots(tracker: Tracker) -> dict[str, Any]:
@@ -38,3 +40,18 @@ def latest_text(tracker: Tracker) -> str:
 
 def latest_intent(tracker: Tracker) -> str:
     return str((tracker.latest_message.get("intent") or {}).get("name") or "")
+
+
+def parsed_category(tracker: Tracker) -> CategoryPrediction | None:
+    """The category the NLU pipeline (CategoryClassifier) found for the last message."""
+    raw = tracker.latest_message.get("category")
+    if not isinstance(raw, dict) or not raw.get("name"):
+        return None
+    return CategoryPrediction(
+        leaf=str(raw["name"]),
+        gov_class=str(raw.get("gov_class", "")),
+        service_code=str(raw.get("service_code", "")),
+        confidence=float(raw.get("confidence", 0.0)),
+        top3=tuple((str(r["name"]), float(r["confidence"])) for r in raw.get("ranking", [])),
+        low_confidence=bool(raw.get("low_confidence", False)),
+    )
