@@ -1,7 +1,8 @@
 """The ``jiesu`` command.
 
 Subcommands: ``up`` (whole stack), ``gateway``, ``train``, ``chat``,
-``desk`` (staff: list/show/resolve/status/serve), ``outbox``, ``rasa-test``,
+``desk`` (staff: list/show/resolve/status/serve), ``outbox``, ``survey`` (stats,
+run-due), ``rasa-test``,
 ``eval-nlu``, ``import-history``, ``speech fetch-model``.
 """
 
@@ -23,6 +24,9 @@ from bot.config import PROJECT_ROOT, Config, load_config
 from bot.log_masking import install_masking_log_handler
 
 __all__ = ["main"]
+
+# Ctrl-C: give open chat requests this long, not aiohttp's default 60 s.
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 def _setup_logging(cfg: Config) -> None:
@@ -57,7 +61,9 @@ def cmd_up(args: argparse.Namespace, cfg: Config) -> int:
             )
 
         app.on_startup.append(announce)  # type: ignore[arg-type]
-        web.run_app(app, host=cfg.host, port=cfg.port, print=None)
+        web.run_app(
+            app, host=cfg.host, port=cfg.port, print=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
     finally:
         print("stopping …", flush=True)
         stack.stop()
@@ -69,7 +75,13 @@ def cmd_gateway(args: argparse.Namespace, cfg: Config) -> int:
 
     from bot.app import build_app
 
-    web.run_app(build_app(cfg), host=cfg.host, port=cfg.port, print=None)
+    web.run_app(
+        build_app(cfg),
+        host=cfg.host,
+        port=cfg.port,
+        print=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+    )
     return 0
 
 
@@ -174,6 +186,42 @@ def cmd_outbox(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_survey(args: argparse.Namespace, cfg: Config) -> int:
+    """``survey stats`` reads the survey tables; ``survey run-due`` asks the gateway."""
+    if args.survey_cmd == "run-due":
+        url = f"http://127.0.0.1:{cfg.port}/api/survey/run-due"
+        req = urllib.request.Request(
+            url, data=b"", method="POST", headers={"X-Api-Key": cfg.desk_api_key}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                print(resp.read().decode())
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"gateway answered HTTP {exc.code}: {exc.read().decode()}") from exc
+        except urllib.error.URLError as exc:
+            raise SystemExit(f"cannot reach the gateway at {url}: {exc.reason}") from exc
+        return 0
+    from datetime import date
+
+    from bot.survey_settings import hotline_tz
+    from bot.survey_stats import compute_stats, day_range, format_stats
+    from bot.survey_store import SurveyStore
+
+    start = date.fromisoformat(args.date_from) if args.date_from else None
+    end = date.fromisoformat(args.date_to) if args.date_to else None
+    lo, hi = day_range(start, end, hotline_tz(cfg.timezone))
+    store = SurveyStore(cfg.effective_outbox_db_url)
+    try:
+        stats = compute_stats(store.jobs(lo, hi))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(stats.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_stats(stats))
+    return 0
+
+
 def cmd_eval_nlu(argv: list[str]) -> int:
     from nlu.evaluation import main as eval_main
 
@@ -222,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     dsv = dsub.add_parser("serve", help="run the desk alone (a stand-alone ticket backend)")
     dsv.add_argument("--port", type=int, default=8311)
     sub.add_parser("outbox", help="count outbox entries by delivery status")
+    sv = sub.add_parser("survey", help="satisfaction callback: stats, run due jobs")
+    svsub = sv.add_subparsers(dest="survey_cmd", required=True)
+    svs = svsub.add_parser("stats", help="response, resolution and satisfaction rates")
+    svs.add_argument("--from", dest="date_from", default="", help="YYYY-MM-DD (resolved on/after)")
+    svs.add_argument("--to", dest="date_to", default="", help="YYYY-MM-DD (resolved on/before)")
+    svs.add_argument("--json", action="store_true")
+    svsub.add_parser("run-due", help="ask the running gateway to run due survey jobs now")
     for name in ("eval-nlu", "import-history", "speech"):
         sub.add_parser(name, add_help=False)
     return p
@@ -247,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chat": cmd_chat,
         "desk": cmd_desk,
         "outbox": cmd_outbox,
+        "survey": cmd_survey,
     }
     return handlers[args.cmd](args, cfg)
 

@@ -11,6 +11,10 @@ Two start-up fixes for turn latency, both found with py-spy on a running stack:
   connections get WAL and ``synchronous=NORMAL``, as our own stores do
   (``tickets/db.py``); a process crash loses nothing committed.
 
+And one for model load: the intent classifier is stored with skops, whose
+import walks every loaded module for each trusted type name.  Imported after
+TensorFlow, that took 8–20 s of the model load; imported first, about 2 s.
+
 Usage: ``python -m bot.rasa_server run --enable-api ...`` (any ``rasa`` arguments).
 """
 
@@ -71,6 +75,8 @@ def install_sqlite_pragmas() -> None:
 
 
 def main() -> None:
+    import skops.io  # noqa: F401 — before Rasa pulls in TensorFlow (see module docstring)
+
     install_cached_action_result_validator()
     install_sqlite_pragmas()
     from rasa.__main__ import main as rasa_main
