@@ -94,3 +94,15 @@ def spoken_ogg(tmp_path_factory: pytest.TempPathFactory) -> VoiceNote:
     with wave.open(str(wav)) as w:
         seconds = w.getnframes() / w.getframerate()
     return VoiceNote(ogg.read_bytes(), seconds)
+
+
+@pytest.fixture(scope="session")
+def jpeg(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real small JPEG made by ffmpeg."""
+    path = tmp_path_factory.mktemp("img") / "lamp.jpg"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "color=c=orange:s=320x240", "-frames:v", "1", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path.read_bytes()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -172,18 +171,6 @@ async def test_shared_contact(
     assert (await fake_rasa.next_received(SENDER)).metadata["phone"] == "+8613800138000"
     await fake_tg.next_sent(CHAT)
     assert "13800138000" not in caplog.text
-
-
-@pytest.fixture(scope="session")
-def jpeg(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """A real small JPEG made by ffmpeg."""
-    path = tmp_path_factory.mktemp("img") / "lamp.jpg"
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-         "-i", "color=c=orange:s=320x240", "-frames:v", "1", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path.read_bytes()
 
 
 async def test_photo_is_kept_and_shared(
