@@ -92,6 +92,8 @@ class TicketService:
             complaint.description[:200],
             key,
             channel_user,
+            # The gateway's retry worker waits while we make the first attempt here.
+            2 * self.config.delivery_timeout_s,
         )
         if entry.status != DELIVERED:
             claimed = await asyncio.to_thread(self.outbox.claim, entry.reference)

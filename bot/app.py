@@ -16,7 +16,7 @@ from datetime import timedelta, timezone
 import aiohttp
 from aiohttp import web
 
-from bot import channel_phone, channel_telegram, channel_web, health
+from bot import channel_phone, channel_telegram, channel_web, health, survey_app
 from bot.app_keys import (
     CONFIG,
     DELIVERY_WORKER,
@@ -109,4 +109,5 @@ def build_app(config: Config) -> web.Application:
     channel_web.setup(app)
     channel_telegram.setup(app)
     channel_phone.setup(app)
+    survey_app.setup(app)
     return app

@@ -72,6 +72,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "JIESU_DELIVERY_TIMEOUT": "3",
         "JIESU_SIP_PORT": "0",
         "TELEGRAM_BOT_TOKEN": "",
+        "JIESU_SURVEY_DELAY": "0",
+        "JIESU_SURVEY_HOURS": "00:00-24:00",
+        "JIESU_SURVEY_TICK": "0.5",
+        "JIESU_WEBHOOK_KEY": "test-webhook-key",
     }
     for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
         env.pop(key, None)

@@ -126,11 +126,14 @@ class Outbox:
         summary: str = "",
         idempotency_key: str | None = None,
         channel_user: str | None = None,
+        first_attempt_in_s: float = 0.0,
     ) -> OutboxEntry:
         """Persist a complaint; the same idempotency key returns the existing entry.
 
         ``channel_user`` is who the resident is on their channel (Telegram chat,
         caller number), so "my tickets" works across conversations.
+        ``first_attempt_in_s`` keeps background workers off the entry while the
+        caller makes the first attempt itself (it claims directly).
         """
         key = idempotency_key or uuid.uuid4().hex
         existing = self.by_key(key)
@@ -150,7 +153,7 @@ class Outbox:
                     summary=summary,
                     status=PENDING,
                     attempts=0,
-                    next_attempt_at=now,
+                    next_attempt_at=now + first_attempt_in_s,
                     claimed_until=0.0,
                     created_at=now,
                 )

@@ -72,6 +72,19 @@
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit(); }
   });
+  // Messages the hotline sent while the page was closed (e.g. the satisfaction callback).
+  async function fetchPending() {
+    try {
+      const resp = await fetch("/api/chat/pending?sender=" + encodeURIComponent(sender));
+      if (!resp.ok) return;
+      const body = await resp.json();
+      show(body.messages);
+    } catch (e) {
+      // Offline: the messages stay on the server until the next load.
+    }
+  }
+
   window.jiesuSender = sender;
   bubble("bot", "您好，这里是12345市民服务热线智能受理。请直接说说您遇到的问题。");
+  fetchPending();
 })();

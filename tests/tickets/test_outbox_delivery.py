@@ -131,3 +131,9 @@ async def test_unreachable_backend_is_retried_later(outbox: Outbox) -> None:
         assert claimed is not None
         after = await deliver_entry(outbox, client, claimed, max_backoff_s=60)
         assert after.status == PENDING and after.next_attempt_at > after.created_at
+
+
+def test_workers_leave_a_new_entry_to_its_first_attempt(outbox: Outbox) -> None:
+    entry = outbox.add(FORM, "web:1", "web", first_attempt_in_s=60)
+    assert outbox.claim_due() == []  # the retry worker does not race the first attempt
+    assert outbox.claim(entry.reference) is not None  # the submitter claims directly

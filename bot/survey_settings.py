@@ -1,0 +1,90 @@
+"""Settings of the satisfaction callback, read once from ``JIESU_SURVEY_*`` variables.
+
+Follows :mod:`bot.telegram_settings`: a frozen dataclass built by
+:meth:`SurveySettings.from_env`, with every default documented in
+``docs/survey.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta, timezone, tzinfo
+
+from bot.config import ConfigError
+from bot.survey_hours import CallingHours, parse_hours
+
+__all__ = ["SurveySettings", "hotline_tz"]
+
+
+def hotline_tz(name: str) -> tzinfo:
+    """The zone ``name`` (IANA), or UTC+8 if the system has no tz database."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, missing tzdata
+        return timezone(timedelta(hours=8))
+
+
+def _num(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """How and when residents are called back after their ticket is resolved."""
+
+    # Seconds between "resolved" and the survey (JIESU_SURVEY_DELAY).
+    delay_s: float = 3600.0
+    # Calling window, local time (JIESU_SURVEY_HOURS).
+    hours_text: str = "08:00-21:00"
+    timezone: str = "Asia/Shanghai"
+    # Delivery attempts per ticket (JIESU_SURVEY_ATTEMPTS) and their spacing (JIESU_SURVEY_RETRY).
+    attempts: int = 3
+    retry_s: float = 7200.0
+    # How often the scheduler looks for due jobs (JIESU_SURVEY_TICK).
+    tick_s: float = 30.0
+    # Poll Open311 for resolved tickets every N seconds; 0 = off (JIESU_SURVEY_POLL).
+    poll_s: float = 0.0
+    # Shared key for POST /api/ticket-events; empty = webhook off (JIESU_WEBHOOK_KEY).
+    webhook_key: str = ""
+    # Outbound call target for phone residents, ``{phone}`` replaced (JIESU_SURVEY_CALL_URI).
+    call_uri: str = ""
+
+    @property
+    def hours(self) -> CallingHours:
+        return parse_hours(self.hours_text, hotline_tz(self.timezone))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SurveySettings:
+        """Read the ``JIESU_SURVEY_*`` variables (and ``JIESU_WEBHOOK_KEY``).
+
+        Raises:
+            ConfigError: A value cannot be used.
+        """
+        settings = cls(
+            delay_s=_num(env, "JIESU_SURVEY_DELAY", cls.delay_s),
+            hours_text=env.get("JIESU_SURVEY_HOURS") or cls.hours_text,
+            timezone=env.get("JIESU_TIMEZONE") or cls.timezone,
+            attempts=max(1, int(_num(env, "JIESU_SURVEY_ATTEMPTS", cls.attempts))),
+            retry_s=_num(env, "JIESU_SURVEY_RETRY", cls.retry_s),
+            tick_s=max(0.05, _num(env, "JIESU_SURVEY_TICK", cls.tick_s)),
+            poll_s=_num(env, "JIESU_SURVEY_POLL", cls.poll_s),
+            webhook_key=env.get("JIESU_WEBHOOK_KEY", ""),
+            call_uri=env.get("JIESU_SURVEY_CALL_URI", ""),
+        )
+        try:
+            settings.hours  # noqa: B018 — validate now, not at the first call
+        except ValueError as exc:
+            raise ConfigError(f"JIESU_SURVEY_HOURS: {exc}") from exc
+        return settings

@@ -1,0 +1,429 @@
+"""Durable survey jobs, opt-outs and pending web messages (SQLAlchemy Core).
+
+Lives in the outbox database (``JIESU_DB_URL``), SQLite or PostgreSQL.  One
+job per ticket (primary key).  Claims are conditional UPDATEs with a lease,
+like :mod:`tickets.outbox`, so with several gateways each due job is
+delivered by exactly one of them.  Synchronous: call from a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from tickets.db import make_engine
+
+__all__ = [
+    "ANSWERED",
+    "CANCELLED",
+    "FAILED",
+    "OPTED_OUT",
+    "SCHEDULED",
+    "SENT",
+    "NewSurvey",
+    "SurveyAnswers",
+    "SurveyJob",
+    "SurveyStore",
+]
+
+SCHEDULED, SENT, ANSWERED = "scheduled", "sent", "answered"
+CANCELLED, FAILED, OPTED_OUT = "cancelled", "failed", "opted_out"
+
+metadata = sa.MetaData()
+jobs_table = sa.Table(
+    "survey_jobs",
+    metadata,
+    sa.Column("ticket_id", sa.String(60), primary_key=True),
+    sa.Column("sender_id", sa.String(200), nullable=False, index=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("channel_user", sa.String(200), nullable=False, index=True),
+    sa.Column("category", sa.String(80), nullable=False, server_default=""),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("submitted_at", sa.Float, nullable=False),
+    sa.Column("resolved_at", sa.Float, nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("due_at", sa.Float, nullable=False, index=True),
+    sa.Column("claimed_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("claim_token", sa.String(40), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("sent_at", sa.Float, nullable=True),
+    sa.Column("answered_at", sa.Float, nullable=True),
+    sa.Column("contacted", sa.String(10), nullable=True),
+    sa.Column("resolved", sa.String(10), nullable=True),
+    sa.Column("satisfaction", sa.String(10), nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+)
+optouts_table = sa.Table(
+    "survey_optouts",
+    metadata,
+    sa.Column("channel_user", sa.String(200), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+)
+pending_table = sa.Table(
+    "survey_pending_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(200), nullable=False, index=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("taken_at", sa.Float, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class NewSurvey:
+    """What the scheduler knows about a resolved ticket."""
+
+    ticket_id: str
+    sender_id: str
+    channel: str
+    channel_user: str
+    category: str = ""
+    summary: str = ""
+    submitted_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class SurveyAnswers:
+    """The resident's answers: ``yes``/``no``, 满意/基本满意/不满意, free-text reason."""
+
+    contacted: str | None = None
+    resolved: str | None = None
+    satisfaction: str | None = None
+    reason: str | None = None
+
+    @property
+    def unhappy(self) -> bool:
+        """Unsatisfied or unsolved: the ticket goes back to the department."""
+        return self.satisfaction == "不满意" or self.resolved == "no"
+
+
+@dataclass(frozen=True)
+class SurveyJob:
+    ticket_id: str
+    sender_id: str
+    channel: str
+    channel_user: str
+    category: str
+    summary: str
+    submitted_at: float
+    resolved_at: float
+    status: str
+    attempts: int
+    due_at: float
+    last_error: str | None
+    sent_at: float | None
+    answered_at: float | None
+    answers: SurveyAnswers
+    claim_token: str | None = None
+
+
+def _job(row: Any) -> SurveyJob:
+    return SurveyJob(
+        ticket_id=row["ticket_id"],
+        sender_id=row["sender_id"],
+        channel=row["channel"],
+        channel_user=row["channel_user"],
+        category=row["category"],
+        summary=row["summary"],
+        submitted_at=row["submitted_at"],
+        resolved_at=row["resolved_at"],
+        status=row["status"],
+        attempts=row["attempts"],
+        due_at=row["due_at"],
+        last_error=row["last_error"],
+        sent_at=row["sent_at"],
+        answered_at=row["answered_at"],
+        answers=SurveyAnswers(
+            row["contacted"], row["resolved"], row["satisfaction"], row["reason"]
+        ),
+        claim_token=row["claim_token"],
+    )
+
+
+class SurveyStore:
+    """Survey tables in one database; share one per process."""
+
+    def __init__(self, url: str):
+        self.engine: Engine = make_engine(url)
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- jobs -------------------------------------------------------------------
+    def schedule(self, new: NewSurvey, due_at: float, now: float | None = None) -> SurveyJob:
+        """Create the ticket's job (once); a job cancelled by a reopen is armed again.
+
+        A resident who opted out gets a job in ``opted_out`` (counted, never sent).
+        """
+        now = time.time() if now is None else now
+        status = OPTED_OUT if self.is_opted_out(new.channel_user) else SCHEDULED
+        values = {
+            "ticket_id": new.ticket_id.upper(),
+            "sender_id": new.sender_id,
+            "channel": new.channel,
+            "channel_user": new.channel_user,
+            "category": new.category[:80],
+            "summary": new.summary,
+            "submitted_at": new.submitted_at or now,
+            "resolved_at": now,
+            "status": status,
+            "attempts": 0,
+            "due_at": due_at,
+            "claimed_until": 0.0,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(jobs_table.insert().values(**values))
+        except IntegrityError:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    jobs_table.update()
+                    .where(
+                        jobs_table.c.ticket_id == values["ticket_id"],
+                        jobs_table.c.status == CANCELLED,
+                    )
+                    .values(
+                        status=status, attempts=0, due_at=due_at, resolved_at=now, last_error=None
+                    )
+                )
+        return self.get(new.ticket_id)
+
+    def get(self, ticket_id: str) -> SurveyJob:
+        """The job of ``ticket_id``.
+
+        Raises:
+            KeyError: No job for that ticket.
+        """
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(jobs_table).where(jobs_table.c.ticket_id == ticket_id.upper())
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise KeyError(ticket_id)
+        return _job(row)
+
+    def find(self, ticket_id: str) -> SurveyJob | None:
+        try:
+            return self.get(ticket_id)
+        except KeyError:
+            return None
+
+    def cancel(self, ticket_id: str, reason: str) -> bool:
+        """Cancel a job not yet answered (ticket reopened); True if one was cancelled."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == ticket_id.upper(),
+                    jobs_table.c.status.in_([SCHEDULED, SENT]),
+                )
+                .values(status=CANCELLED, last_error=reason[:500], claimed_until=0.0)
+            )
+        return bool(result.rowcount)
+
+    def claim(self, ticket_id: str, now: float, lease_s: float) -> SurveyJob | None:
+        """Take the lease on one due job, or None when another process holds it."""
+        token = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == ticket_id,
+                    jobs_table.c.status == SCHEDULED,
+                    jobs_table.c.claimed_until < now,
+                )
+                .values(claimed_until=now + lease_s, claim_token=token)
+            )
+        if result.rowcount != 1:
+            return None
+        job = self.get(ticket_id)
+        return job if job.claim_token == token and job.status == SCHEDULED else None
+
+    def claim_due(self, now: float, limit: int = 20, lease_s: float = 120.0) -> list[SurveyJob]:
+        """Claim up to ``limit`` scheduled jobs whose time has come."""
+        with self.engine.connect() as conn:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    sa.select(jobs_table.c.ticket_id)
+                    .where(
+                        jobs_table.c.status == SCHEDULED,
+                        jobs_table.c.due_at <= now,
+                        jobs_table.c.claimed_until < now,
+                    )
+                    .order_by(jobs_table.c.due_at)
+                    .limit(limit)
+                )
+            ]
+        claimed = []
+        for ticket_id in ids:
+            job = self.claim(ticket_id, now, lease_s)
+            if job is not None:
+                claimed.append(job)
+        return claimed
+
+    def _update_claimed(self, job: SurveyJob, **values: Any) -> bool:
+        """Update a job only while we still hold its claim (lost lease → no-op)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == job.ticket_id,
+                    jobs_table.c.claim_token == job.claim_token,
+                    jobs_table.c.status == SCHEDULED,
+                )
+                .values(claimed_until=0.0, **values)
+            )
+        return bool(result.rowcount)
+
+    def mark_sent(self, job: SurveyJob, now: float) -> bool:
+        return self._update_claimed(
+            job, status=SENT, attempts=job.attempts + 1, sent_at=now, last_error=None
+        )
+
+    def mark_retry(self, job: SurveyJob, error: str, due_at: float, count: bool = True) -> bool:
+        """Back to the queue at ``due_at``; ``count`` = this was a real attempt."""
+        return self._update_claimed(
+            job,
+            attempts=job.attempts + (1 if count else 0),
+            due_at=due_at,
+            last_error=error[:500],
+        )
+
+    def mark_failed(self, job: SurveyJob, error: str) -> bool:
+        return self._update_claimed(
+            job, status=FAILED, attempts=job.attempts + 1, last_error=error[:500]
+        )
+
+    def reschedule(self, ticket_id: str, due_at: float, max_attempts: int) -> SurveyJob:
+        """The resident asked to be called later: back to ``scheduled`` (or failed when out of tries)."""
+        job = self.get(ticket_id)
+        status = FAILED if job.attempts >= max_attempts else SCHEDULED
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == job.ticket_id,
+                    jobs_table.c.status.in_([SENT, SCHEDULED]),
+                )
+                .values(status=status, due_at=due_at, claimed_until=0.0, last_error="稍后再访")
+            )
+        return self.get(ticket_id)
+
+    def record_answers(self, ticket_id: str, answers: SurveyAnswers, now: float) -> SurveyJob:
+        """Store the resident's answers (status ``answered``)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                jobs_table.update()
+                .where(jobs_table.c.ticket_id == ticket_id.upper())
+                .values(
+                    status=ANSWERED,
+                    answered_at=now,
+                    contacted=answers.contacted,
+                    resolved=answers.resolved,
+                    satisfaction=answers.satisfaction,
+                    reason=(answers.reason or None) and answers.reason[:2000],
+                    claimed_until=0.0,
+                )
+            )
+        return self.get(ticket_id)
+
+    # -- opt-outs ---------------------------------------------------------------
+    def opt_out(self, channel_user: str, now: float) -> int:
+        """No more callbacks for this resident; returns how many jobs were stopped."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(optouts_table.insert().values(channel_user=channel_user, at=now))
+        except IntegrityError:
+            pass  # already opted out
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.channel_user == channel_user,
+                    jobs_table.c.status.in_([SCHEDULED, SENT]),
+                )
+                .values(status=OPTED_OUT, claimed_until=0.0)
+            )
+        return int(result.rowcount)
+
+    def is_opted_out(self, channel_user: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(optouts_table.c.channel_user).where(
+                    optouts_table.c.channel_user == channel_user
+                )
+            ).first()
+        return row is not None
+
+    # -- reporting --------------------------------------------------------------
+    def jobs(
+        self, resolved_from: float | None = None, resolved_to: float | None = None
+    ) -> list[SurveyJob]:
+        """All jobs whose ticket was resolved in ``[resolved_from, resolved_to)``."""
+        q = sa.select(jobs_table).order_by(jobs_table.c.resolved_at)
+        if resolved_from is not None:
+            q = q.where(jobs_table.c.resolved_at >= resolved_from)
+        if resolved_to is not None:
+            q = q.where(jobs_table.c.resolved_at < resolved_to)
+        with self.engine.connect() as conn:
+            return [_job(r) for r in conn.execute(q).mappings().all()]
+
+    def known_ticket_ids(self, ticket_ids: list[str]) -> set[str]:
+        if not ticket_ids:
+            return set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs_table.c.ticket_id).where(
+                    jobs_table.c.ticket_id.in_([t.upper() for t in ticket_ids])
+                )
+            ).all()
+        return {str(r[0]) for r in rows}
+
+    # -- pending web messages ---------------------------------------------------
+    def add_pending(
+        self, sender_id: str, messages: Sequence[Mapping[str, Any]], now: float
+    ) -> None:
+        with self.engine.begin() as conn:
+            for m in messages:
+                conn.execute(
+                    pending_table.insert().values(
+                        sender_id=sender_id,
+                        message=json.dumps(dict(m), ensure_ascii=False),
+                        created_at=now,
+                    )
+                )
+
+    def take_pending(self, sender_id: str, now: float) -> list[dict[str, Any]]:
+        """Bot messages waiting for a web resident, oldest first; each is returned once."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(pending_table.c.id, pending_table.c.message)
+                .where(pending_table.c.sender_id == sender_id, pending_table.c.taken_at.is_(None))
+                .order_by(pending_table.c.id)
+            ).all()
+            taken = []
+            for row_id, message in rows:
+                result = conn.execute(
+                    pending_table.update()
+                    .where(pending_table.c.id == row_id, pending_table.c.taken_at.is_(None))
+                    .values(taken_at=now)
+                )
+                if result.rowcount == 1:
+                    taken.append(json.loads(message))
+        return taken

@@ -1,0 +1,204 @@
+"""The durable scheduler on SQLite and PostgreSQL, with a fake clock and a fake relay."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.survey_errors import SurveyBusy, SurveyDeferred
+from bot.survey_runner import SurveyScheduler
+from bot.survey_settings import SurveySettings, hotline_tz
+from bot.survey_store import (
+    ANSWERED,
+    CANCELLED,
+    FAILED,
+    OPTED_OUT,
+    SCHEDULED,
+    SENT,
+    NewSurvey,
+    SurveyAnswers,
+    SurveyJob,
+    SurveyStore,
+)
+from tests.tickets.test_outbox_postgres import pg_url  # noqa: F401 — fixture
+
+TZ = hotline_tz("Asia/Shanghai")
+
+
+def at(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=TZ).timestamp()
+
+
+class FakeClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Relay:
+    """Records deliveries; ``fail`` holds exceptions to raise, in order."""
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+        self.fail: list[Exception] = []
+
+    async def __call__(self, job: SurveyJob) -> None:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.delivered.append(job.ticket_id)
+        await asyncio.sleep(0)  # yield, as a real relay would
+
+
+def new(i: int, user: str | None = None) -> NewSurvey:
+    return NewSurvey(
+        ticket_id=f"BJ20261125-{i:06d}",
+        sender_id=f"web:r{i}",
+        channel="web",
+        channel_user=user or f"web:r{i}",
+        category="路灯",
+        summary="路灯坏了",
+        submitted_at=at("2026-11-24 10:00"),
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SurveyStore]:
+    s = SurveyStore(f"sqlite:///{tmp_path / 'jiesu.db'}")
+    yield s
+    s.close()
+
+
+def scheduler(store: SurveyStore, clock: FakeClock, relay: Relay, **kw: object) -> SurveyScheduler:
+    settings = SurveySettings(**{"delay_s": 3600.0, "retry_s": 7200.0, **kw})  # type: ignore[arg-type]
+    return SurveyScheduler(store, settings, relay, clock=clock)
+
+
+async def test_delay_then_delivered_once(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 10:00")), Relay()
+    sched = scheduler(store, clock, relay)
+    job = await sched.schedule(new(1))
+    assert job.status == SCHEDULED and job.due_at == at("2026-11-25 11:00")
+    assert (await sched.schedule(new(1))).due_at == job.due_at  # one job per ticket
+    assert (await sched.run_due()).sent == 0
+    clock.now = at("2026-11-25 11:00")
+    assert (await sched.run_due()).sent == 1
+    assert (await sched.run_due()).sent == 0
+    assert relay.delivered == [job.ticket_id]
+    assert store.get(job.ticket_id).status == SENT
+
+
+async def test_resolved_in_the_evening_waits_for_morning(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 20:30")), Relay()
+    sched = scheduler(store, clock, relay)
+    job = await sched.schedule(new(2))
+    assert job.due_at == at("2026-11-26 08:00")
+    clock.now = at("2026-11-26 07:59")
+    assert (await sched.run_due()).sent == 0 and relay.delivered == []
+    clock.now = at("2026-11-26 08:00")
+    assert (await sched.run_due()).sent == 1
+
+
+async def test_due_job_outside_hours_is_deferred_without_an_attempt(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 10:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=0.0)
+    await sched.schedule(new(3))
+    clock.now = at("2026-11-25 22:15")  # the gateway was down all day
+    report = await sched.run_due()
+    assert (report.sent, report.deferred) == (0, 1) and relay.delivered == []
+    job = store.get(new(3).ticket_id)
+    assert job.status == SCHEDULED and job.attempts == 0 and job.due_at == at("2026-11-26 08:00")
+
+
+async def test_retries_spaced_then_failed(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 09:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=0.0, attempts=3)
+    await sched.schedule(new(4))
+    relay.fail = [SurveyDeferred("no answer")] * 3
+    tid = new(4).ticket_id
+    assert (await sched.run_due()).deferred == 1
+    assert store.get(tid).due_at == at("2026-11-25 11:00") and store.get(tid).attempts == 1
+    clock.now = at("2026-11-25 11:00")
+    await sched.run_due()
+    assert store.get(tid).due_at == at("2026-11-25 15:00")
+    clock.now = at("2026-11-25 15:00")
+    assert (await sched.run_due()).failed == 1
+    assert store.get(tid).status == FAILED and store.get(tid).attempts == 3
+
+
+async def test_busy_conversation_does_not_use_an_attempt(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 09:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=0.0)
+    await sched.schedule(new(5))
+    relay.fail = [SurveyBusy("conversation is in complaint_form", retry_in_s=600)]
+    await sched.run_due()
+    job = store.get(new(5).ticket_id)
+    assert job.attempts == 0 and job.due_at == at("2026-11-25 09:10")
+
+
+async def test_reopen_cancels_and_opt_out_stops(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 09:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=60.0)
+    await sched.schedule(new(6))
+    assert await sched.cancel(new(6).ticket_id, "ticket reopened")
+    assert store.get(new(6).ticket_id).status == CANCELLED
+    assert (await sched.schedule(new(6))).status == SCHEDULED  # resolved again: armed again
+    store.opt_out("web:same", clock())
+    assert (await sched.schedule(new(7, user="web:same"))).status == OPTED_OUT
+    clock.now += 3600
+    await sched.run_due()
+    assert relay.delivered == [new(6).ticket_id]
+
+
+async def test_later_and_answers(store: SurveyStore) -> None:
+    clock, relay = FakeClock(at("2026-11-25 09:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=0.0)
+    tid = (await sched.schedule(new(8))).ticket_id
+    await sched.run_due()
+    store.reschedule(tid, at("2026-11-25 11:00"), max_attempts=3)
+    assert store.get(tid).status == SCHEDULED
+    clock.now = at("2026-11-25 11:00")
+    await sched.run_due()
+    assert relay.delivered == [tid, tid]
+    store.record_answers(tid, SurveyAnswers("yes", "yes", "满意"), clock())
+    assert store.get(tid).status == ANSWERED
+    assert not store.cancel(tid, "reopened")  # answered surveys stay answered
+
+
+async def test_restart_keeps_due_jobs(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'restart.db'}"
+    clock, relay = FakeClock(at("2026-11-25 10:00")), Relay()
+    first = SurveyStore(url)
+    await scheduler(first, clock, relay).schedule(new(9))
+    first.close()  # gateway stops before the job is due
+    clock.now = at("2026-11-25 12:00")
+    second = SurveyStore(url)
+    assert (await scheduler(second, clock, relay).run_due()).sent == 1
+    second.close()
+
+
+async def test_two_schedulers_on_postgres_deliver_200_jobs_exactly_once(
+    pg_url: str,  # noqa: F811
+) -> None:
+    clock, relay = FakeClock(at("2026-11-25 10:00")), Relay()
+    stores = [SurveyStore(pg_url), SurveyStore(pg_url)]
+    try:
+        for i in range(200):
+            stores[0].schedule(new(1000 + i), due_at=clock.now - 1, now=clock.now - 60)
+        a, b = (scheduler(s, clock, relay, delay_s=0.0) for s in stores)
+        # Each scheduler drains from its own thread pool connections, concurrently.
+        reports = await asyncio.gather(a.run_due(), b.run_due(), a.run_due(), b.run_due())
+        counts = Counter(relay.delivered)
+        assert len(counts) == 200 and set(counts.values()) == {1}
+        assert sum(r.sent for r in reports) == 200
+        assert all(r.sent < 200 for r in reports[:2]), "both instances took part"
+        assert {j.status for j in stores[1].jobs()} == {SENT}
+    finally:
+        for s in stores:
+            s.close()
