@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -114,8 +115,16 @@ class PhoneService:
             self.flows.pop(call.call_id, None)
             self.finished.put_nowait(flow)
 
-    async def call_out(self, uri: str, intent: str, timeout_s: float = 30.0) -> CallFlow:
+    async def call_out(
+        self,
+        uri: str,
+        intent: str,
+        timeout_s: float = 30.0,
+        entities: dict[str, Any] | None = None,
+    ) -> CallFlow:
         """Place a call (e.g. the callback survey), start Rasa's ``intent`` and converse.
+
+        ``entities`` go with the intent (e.g. the ticket the survey is about).
 
         Returns once the call is answered; the conversation runs in the background.
 
@@ -124,7 +133,7 @@ class PhoneService:
         """
         call = await self.ua.place_call(uri, timeout_s)
         flow = CallFlow(call, self.deps)
-        initial = await self.deps.rasa.trigger_intent(flow.sender, intent)
+        initial = await self.deps.rasa.trigger_intent(flow.sender, intent, entities)
         self.flows[call.call_id] = flow
 
         async def _run() -> None:

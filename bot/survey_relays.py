@@ -129,14 +129,6 @@ class SurveyRelays:
             raise SurveyDeferred("no number to call (JIESU_SURVEY_CALL_URI or caller id missing)")
         uri = self.settings.call_uri.replace("{phone}", number)
         try:
-            flow = await service.call_out(uri, SURVEY_INTENT)
+            await service.call_out(uri, SURVEY_INTENT, entities={"ticket_id": job.ticket_id})
         except Exception as exc:  # CallFailed, SIP errors: the callee did not take the call
             raise SurveyDeferred(f"call to {number[:3]}…{number[-2:]} failed: {exc}") from exc
-        # call_out triggers the intent without entities; name the ticket on the call's
-        # conversation while the greeting plays (the form restarts with it).
-        try:
-            await self.app[RASA_CLIENT].trigger_intent(
-                flow.sender, SURVEY_INTENT, {"ticket_id": job.ticket_id}
-            )
-        except RasaUnavailable as exc:
-            log.warning("survey call %s runs without its ticket id: %s", flow.sender, exc)
