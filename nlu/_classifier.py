@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._features import prepare_text, word_ngrams, word_unigrams
+from ._features import head_text, prepare_text, word_ngrams, word_unigrams
 from ._lazy import Lazy
+from ._linear import Block, LinearTextModel, TextModel
 from ._settings import DATA_DIR, TAXONOMY_FILE, category_model_path, models_dir
 from ._taxonomy import Taxonomy, load_taxonomy
 from ._types import CategoryLeaf, CategoryPrediction
@@ -34,7 +35,9 @@ logger = logging.getLogger(__name__)
 #: (the dialogue then asks the resident or lets staff choose).
 LOW_CONFIDENCE_THRESHOLD = float(os.environ.get("JIESU_CATEGORY_THRESHOLD", "0.30"))
 #: Bump when features or model change, to invalidate cached built-in models.
-MODEL_VERSION = 2
+MODEL_VERSION = 4
+#: Regularisation of the history model's ridge classifier (5-fold CV on training data).
+HISTORY_RIDGE_ALPHA = 1.0
 EXAMPLES_GLOB = "category_examples*.yml"
 
 
@@ -57,7 +60,8 @@ class CategoryModel:
     Attributes:
         taxonomy: The taxonomy, including leaves added from history labels.
         labels: Leaf paths (``class›leaf``) in the classifier's column order.
-        estimator: The fitted scikit-learn pipeline.
+        estimator: The fitted text model (``nlu._linear.TextModel``; older files hold a
+            scikit-learn pipeline), with ``predict_proba`` over prepared texts.
         meta: Provenance (source, number of examples, creation time, version).
     """
 
@@ -75,8 +79,7 @@ class CategoryModel:
         Returns:
             A ``(len(texts), len(labels))`` numpy array whose rows sum to 1.
         """
-        prepared = [prepare_text(t) for t in texts]
-        return self.estimator.predict_proba(prepared)
+        return self.estimator.predict_proba([prepare_text(t) for t in texts])
 
     def predict_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
         """Classify several texts at once.
@@ -101,12 +104,13 @@ class CategoryModel:
         Returns:
             The prediction; empty text gives the 其他 leaf with confidence 0.
         """
-        if not isinstance(text, str) or not prepare_text(text).strip():
+        prepared = prepare_text(text) if isinstance(text, str) else ""
+        if not prepared.strip():
             other = self.taxonomy.other
             return CategoryPrediction(
                 other.name, other.gov_class, other.service_code, 0.0, ((other.name, 0.0),), True
             )
-        return self.predict_many([text])[0]
+        return self._prediction(self.estimator.predict_proba([prepared])[0])
 
     def _prediction(self, row: Any) -> CategoryPrediction:
         leaves = [self._leaf(label) for label in self.labels]
@@ -176,25 +180,65 @@ class CategoryModel:
         return model
 
 
-def _make_estimator(kind: str, c: float = 0.5) -> Any:
-    from sklearn.calibration import CalibratedClassifierCV
+def _feature_blocks(kind: str) -> list[Block]:
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion, Pipeline
-    from sklearn.svm import LinearSVC
 
     if kind == "builtin":
         # tiny hand-written data: keep rare n-grams, use word bigrams too
-        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        words = TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True)
-    else:
-        # thousands of real tickets: char 1-2 grams + words generalise best
-        chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
-        words = TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True)
-    features = FeatureUnion([("chars", chars), ("words", words)])
-    svm = LinearSVC(C=c, class_weight="balanced")
-    return Pipeline(
-        [("features", features), ("clf", CalibratedClassifierCV(svm, cv=3, method="sigmoid"))]
+        return [
+            (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), 1.0),
+            (TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True), 1.0),
+        ]
+    # thousands of real tickets: char 1-2 grams + words, plus the opening characters
+    # (the title or first sentence) as a block of their own; chosen by 5-fold CV on the
+    # training part only (benchmarks/nlu_history_select.py)
+    return [
+        (TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2), 1.0),
+        (TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True), 1.0),
+        (
+            TfidfVectorizer(
+                analyzer="char",
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                min_df=2,
+                preprocessor=head_text,
+            ),
+            1.0,
+        ),
+    ]
+
+
+def _base_classifier(kind: str) -> Any:
+    if kind == "builtin":
+        from sklearn.svm import LinearSVC
+
+        return LinearSVC(C=0.5, class_weight="balanced", random_state=0)
+    from sklearn.linear_model import RidgeClassifier
+
+    return RidgeClassifier(alpha=HISTORY_RIDGE_ALPHA, class_weight="balanced")
+
+
+def _fit_estimator(kind: str, prepared: Sequence[str], labels: Any) -> TextModel:
+    """Fit the TF-IDF blocks and a sigmoid-calibrated (3-fold) linear classifier."""
+    from scipy.sparse import hstack
+    from sklearn.calibration import CalibratedClassifierCV
+
+    blocks = _feature_blocks(kind)
+    parts = []
+    for vec, weight in blocks:
+        part = vec.fit_transform(prepared)
+        parts.append(part * weight if weight != 1.0 else part)
+    features = hstack(parts, format="csr")
+    # built-in: average of the 3 fold models; history: one model fitted on all the data,
+    # sigmoids fitted on its 3-fold out-of-fold scores (better by CV on real tickets)
+    calibrated = CalibratedClassifierCV(
+        _base_classifier(kind), cv=3, method="sigmoid", ensemble=kind == "builtin"
     )
+    calibrated.fit(features, labels)
+    try:
+        return LinearTextModel(blocks, calibrated)
+    except ValueError:  # two classes, or a fold without some class
+        return TextModel(blocks, calibrated)
 
 
 def train_model(
@@ -236,11 +280,10 @@ def train_model(
     started = time.monotonic()
     say(f"preparing {len(texts)} texts in {len(counts)} classes")
     prepared = [prepare_text(t) for t in texts]
-    estimator = _make_estimator(kind)
-    say("fitting TF-IDF features and linear SVM (3-fold calibrated)")
+    say("fitting TF-IDF features and a linear classifier (3-fold calibrated)")
     import numpy as np
 
-    estimator.fit(prepared, np.asarray(labels, dtype=object))
+    estimator = _fit_estimator(kind, prepared, np.asarray(labels, dtype=object))
     say(f"trained in {time.monotonic() - started:.1f} s")
     info = {
         "kind": kind,

@@ -9,7 +9,21 @@ from ._lazy import Lazy
 from ._normalize import normalize_text
 from ._settings import DICTIONARY_DIR
 
-__all__ = ["get_tokenizer", "prepare_text", "word_ngrams", "word_unigrams"]
+__all__ = [
+    "HEAD_CHARS",
+    "MAX_CHARS",
+    "get_tokenizer",
+    "head_text",
+    "prepare_text",
+    "word_ngrams",
+    "word_unigrams",
+]
+
+#: The classifier reads at most this many characters of a message (its start holds the
+#: subject; the cap bounds the cost of pasted or dictated walls of text).
+MAX_CHARS = 1000
+#: Length of the opening (title or first sentence) given its own feature block.
+HEAD_CHARS = 40
 
 _DIGITS = re.compile(r"\d+")
 _PUNCT = re.compile(r"^[\W_]+$")
@@ -51,7 +65,19 @@ def prepare_text(text: str) -> str:
     Returns:
         Classifier input text.
     """
-    return _DIGITS.sub("0", normalize_text(text).lower())
+    return _DIGITS.sub("0", normalize_text(text[: MAX_CHARS + 200]).lower()[:MAX_CHARS])
+
+
+def head_text(text: str) -> str:
+    """The opening characters of a prepared text (``TfidfVectorizer`` preprocessor).
+
+    Args:
+        text: Prepared text.
+
+    Returns:
+        Its first ``HEAD_CHARS`` characters.
+    """
+    return text[:HEAD_CHARS]
 
 
 def word_unigrams(text: str) -> list[str]:
