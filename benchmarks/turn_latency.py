@@ -3,8 +3,10 @@
 Starts its own stack (temporary data dir, free ports), then runs N scripted
 conversations (default 200) twice: through ``/api/chat`` and straight to
 Rasa's REST channel, in the same run, and prints p50/p95 per turn and the
-gateway's overhead ratio.  Also prints the Rasa model load time and the time
-until the whole stack is healthy.
+gateway's overhead ratio.  Also prints the Rasa model load time, the time
+until the whole stack is healthy, and the CPU each process spent per turn
+(from /proc: unlike wall-clock latency, it hardly moves when other programs
+load the machine, so it tells a real change from noise).
 
     .venv/bin/python benchmarks/turn_latency.py [--conversations 200] [--concurrency 4]
 """
@@ -44,6 +46,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_ms(pid: int) -> float:
+    """User + system CPU milliseconds the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -118,6 +126,8 @@ def main() -> int:
     stack = Stack(cfg, model, with_gateway=True, env=env)
     stack.start()
     healthy_s = time.perf_counter() - t0
+    pids = {p.name: p.proc.pid for p in stack.processes if p.proc is not None}
+    cpu_before = {name: cpu_ms(pid) for name, pid in pids.items()}
     try:
         figures = asyncio.run(
             measure(
@@ -127,6 +137,15 @@ def main() -> int:
                 args.concurrency,
             )
         )
+        warm_up = 3 * len(TURNS)
+        for name, pid in pids.items():
+            # The gateway sees only the /api/chat half; Rasa and the actions see both.
+            turns = (
+                figures["turns"] + warm_up
+                if name == "gateway"
+                else 2 * (figures["turns"] + warm_up)
+            )
+            figures[f"cpu_ms_per_turn_{name}"] = (cpu_ms(pid) - cpu_before[name]) / turns
     finally:
         stack.stop()
     figures["stack_healthy_s"] = healthy_s

@@ -86,7 +86,17 @@ def ensure_model(root: Path = PROJECT_ROOT, force: bool = False) -> Path:
     proc = subprocess.run(cmd, cwd=root, env=env)
     if proc.returncode != 0 or not target.exists():
         raise TrainingFailed(f"rasa train failed with exit code {proc.returncode}")
-    for old in target.parent.glob("jiesu-*.tar.gz"):
-        if old != target:
-            old.unlink()
+    _prune(target.parent, keep=target)
     return target
+
+
+def _prune(model_dir: Path, keep: Path, retain: int = 3) -> None:
+    """Delete all but the newest ``retain`` models.
+
+    Keeping a few (not just the newest) lets a stack that is still starting from the
+    previous model finish loading while another checkout trains a new one.
+    """
+    models = sorted(model_dir.glob("jiesu-*.tar.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in models[retain:]:
+        if old != keep:
+            old.unlink(missing_ok=True)
