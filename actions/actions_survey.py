@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.survey_parsing import LATER, OPT_OUT, parse_answers, parse_control, parse_yes_no
 from actions.tracker_view import latest_text
-from bot.survey_results import get_survey_backend
+from bot.survey_results import close_survey_backend, get_survey_backend, on_action_server_stop
 from bot.survey_settings import hotline_tz
 from bot.survey_store import SurveyAnswers
 
@@ -33,6 +33,9 @@ __all__ = [
     "ValidateSurveyForm",
     "survey_intro",
 ]
+
+# The survey backend's HTTP session is closed when the action server stops.
+on_action_server_stop(close_survey_backend)
 
 UNCLEAR, ANSWERED = "unclear", "answered"
 ANSWER_SLOTS = ("survey_contacted", "survey_resolved", "survey_satisfaction", "survey_reason")
@@ -207,7 +210,11 @@ class AskSurveyReason(_AskSurvey):
 
 
 class SubmitSurvey(Action):
-    """Record the answers (or the resident's wish to be called later / not at all)."""
+    """Record the answers (or the resident's wish to be called later / not at all).
+
+    On a phone callback the last message also asks the phone channel to hang up
+    (``{"phone": "hangup"}``): the survey call has nothing more to say.
+    """
 
     def name(self) -> str:
         return "action_submit_survey"
@@ -219,14 +226,15 @@ class SubmitSurvey(Action):
         ticket_id = tracker.get_slot("survey_ticket_id")
         outcome = tracker.get_slot("survey_outcome") or ANSWERED
         reset = [SlotSet(name, None) for name in SURVEY_SLOTS]
+        closing = ""
         if outcome == LATER:
             if ticket_id:
                 await backend.later(str(ticket_id))
-            dispatcher.utter_message(text="好的，不打扰您了，我们稍后再联系您。")
+            closing = "好的，不打扰您了，我们稍后再联系您。"
         elif outcome == OPT_OUT:
             if ticket_id:
                 await backend.opt_out(str(ticket_id))
-            dispatcher.utter_message(text="好的，以后不再回访打扰您。感谢您对12345热线的支持。")
+            closing = "好的，以后不再回访打扰您。感谢您对12345热线的支持。"
         elif outcome == ANSWERED:
             answers = SurveyAnswers(
                 contacted=tracker.get_slot("survey_contacted"),
@@ -237,10 +245,16 @@ class SubmitSurvey(Action):
             if ticket_id:
                 await backend.submit(str(ticket_id), answers)
             if answers.unhappy:
-                dispatcher.utter_message(
-                    text=f"已记录您的意见，工单{ticket_id or ''}已退回承办单位重新办理，"
+                closing = (
+                    f"已记录您的意见，工单{ticket_id or ''}已退回承办单位重新办理，"
                     "办结后会再次联系您。感谢您的反馈！"
                 )
             else:
-                dispatcher.utter_message(text="回访完成，感谢您对12345热线工作的支持！")
+                closing = "回访完成，感谢您对12345热线工作的支持！"
+        # UNCLEAR: validate_survey_form already said goodbye.
+        hangup = {"phone": "hangup"} if tracker.sender_id.startswith("tel:") else None
+        if closing:
+            dispatcher.utter_message(text=closing, json_message=hangup)
+        elif hangup:
+            dispatcher.utter_message(json_message=hangup)
         return reset

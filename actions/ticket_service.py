@@ -21,7 +21,13 @@ from tickets.errors import TicketBackendError, UnknownReference
 from tickets.open311_client import Open311Client
 from tickets.outbox import DELIVERED, Outbox, OutboxEntry
 
-__all__ = ["TicketService", "SubmitResult", "TicketStatus", "get_ticket_service"]
+__all__ = [
+    "TicketService",
+    "SubmitResult",
+    "TicketStatus",
+    "close_ticket_service",
+    "get_ticket_service",
+]
 
 log = logging.getLogger("jiesu.actions.tickets")
 HOTLINE_TZ = timezone(timedelta(hours=8))
@@ -73,6 +79,12 @@ class TicketService:
                 self.config.delivery_timeout_s,
             )
         return self._client
+
+    async def close(self) -> None:
+        """Close the HTTP session (the action server is stopping)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = self._client = None
 
     def deadline_for(self, urgency: str, now: datetime | None = None) -> datetime:
         hours = (
@@ -140,6 +152,35 @@ class TicketService:
 
 
 _service: TicketService | None = None
+
+
+async def close_ticket_service() -> None:
+    """Close the process's TicketService session, if one was opened."""
+    if _service is not None:
+        await _service.close()
+
+
+def _close_on_action_server_stop() -> None:
+    """Register :func:`close_ticket_service` with the rasa_sdk (Sanic) action server.
+
+    The Sanic app exists before the actions package is imported; outside an
+    action server (tests, the gateway) there is nothing to hook.
+    """
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    try:
+        app = Sanic.get_app("rasa_sdk")
+    except SanicException:
+        return
+
+    async def _listener(*_: object) -> None:
+        await close_ticket_service()
+
+    app.register_listener(_listener, "after_server_stop")
+
+
+_close_on_action_server_stop()
 
 
 def get_ticket_service() -> TicketService:

@@ -3,7 +3,9 @@
 The gateway wires it in with one call, ``bot.channel_phone.setup(app)``, which
 registers a ``cleanup_ctx`` that starts the UA when ``JIESU_SIP_PORT`` is not
 0.  A missing or broken Vosk model disables only this channel, with the fix
-(``jiesu speech fetch-model``) in the log.
+(``jiesu speech fetch-model``) in the log.  A recogniser factory put in the
+app under :data:`PHONE_RECOGNIZERS` before start-up replaces Vosk (the seam the
+end-to-end tests use to run the whole gateway with a scripted recogniser).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from speech.sip_call import Call
 from speech.sip_ua import SipUA
 from speech.tts import EspeakEngine, PromptCache, Tts
 
-__all__ = ["PHONE", "PhoneChannel", "PhoneService", "setup"]
+__all__ = ["PHONE", "PHONE_RECOGNIZERS", "PhoneChannel", "PhoneService", "setup"]
 
 log = logging.getLogger("jiesu.phone")
 
@@ -156,6 +158,7 @@ class PhoneChannel:
 
 
 PHONE = web.AppKey("phone_channel", PhoneChannel)
+PHONE_RECOGNIZERS = web.AppKey("phone_recognizers", RecognizerFactory)
 
 
 def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
@@ -169,8 +172,12 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
             log.info("phone channel disabled (JIESU_SIP_PORT=0)")
             yield
             return
+        recognizers = app.get(PHONE_RECOGNIZERS)
         try:
-            service = await PhoneService.create(settings, app[RASA_CLIENT])
+            if recognizers is not None:
+                service = PhoneService(settings, app[RASA_CLIENT], recognizers, build_tts(settings))
+            else:
+                service = await PhoneService.create(settings, app[RASA_CLIENT])
         except ModelError as exc:
             log.error("phone channel disabled: %s", exc, exc_info=exc)
             yield

@@ -1,7 +1,9 @@
 """Wire the satisfaction callback into the gateway: ``survey_app.setup(app)``.
 
 Adds the survey store and scheduler (``cleanup_ctx``), the embedded desk's
-status listener, the Open311 poller (``JIESU_SURVEY_POLL``) and the routes:
+status listener, the Open311 poller (``JIESU_SURVEY_POLL``), the retry of
+answers the ticket backend did not take (through the gateway's own HTTP
+session, closed with the app) and the routes:
 
 * ``POST /api/ticket-events`` — resolved/reopened events from a city's backend;
 * ``GET /api/chat/pending?sender=…`` — survey turns waiting for a web resident;
@@ -27,6 +29,7 @@ from aiohttp import web
 from bot.app_keys import CONFIG, DESK_API, HTTP_SESSION, OUTBOX
 from bot.rasa_client import prefixed_sender
 from bot.survey_events import ResolvedPoller, TicketEvents
+from bot.survey_postback import PostBack
 from bot.survey_relays import SurveyRelays
 from bot.survey_runner import SurveyScheduler
 from bot.survey_settings import SurveySettings, hotline_tz
@@ -90,7 +93,17 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
     async def survey_ctx(app: web.Application) -> AsyncIterator[None]:
         cfg = app[CONFIG]
         store = await asyncio.to_thread(SurveyStore, cfg.effective_outbox_db_url)
-        scheduler = SurveyScheduler(store, settings, SurveyRelays(app, store, settings))
+        client = Open311Client(
+            cfg.effective_open311_url,
+            app[HTTP_SESSION],
+            cfg.effective_open311_api_key,
+            cfg.open311_jurisdiction,
+            cfg.delivery_timeout_s,
+        )
+        postback = PostBack(store, lambda: client, settings, time.time)
+        scheduler = SurveyScheduler(
+            store, settings, SurveyRelays(app, store, settings), postback=postback
+        )
         events = TicketEvents(scheduler, app[OUTBOX], settings.webhook_key)
         app[SURVEY_STORE] = store
         app[SURVEY_SCHEDULER] = scheduler
@@ -98,15 +111,9 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
         desk = app.get(DESK_API)
         if desk is not None:
             desk.listeners.append(events.desk_listener)
-        tasks = [asyncio.create_task(scheduler.run(), name="survey-scheduler")]
+        scheduler.start()
+        tasks: list[asyncio.Task[None]] = []
         if settings.poll_s > 0:
-            client = Open311Client(
-                cfg.effective_open311_url,
-                app[HTTP_SESSION],
-                cfg.effective_open311_api_key,
-                cfg.open311_jurisdiction,
-                cfg.delivery_timeout_s,
-            )
             poller = ResolvedPoller(events, store, client, settings.poll_s)
             tasks.append(asyncio.create_task(poller.run(), name="survey-poller"))
         log.info(
@@ -116,6 +123,7 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
         yield
         if desk is not None:
             desk.listeners.remove(events.desk_listener)
+        await scheduler.stop()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -62,7 +62,13 @@ class SurveyRelays:
         if channel == "telegram":
             await self._send_telegram(job, messages)
         else:
-            await asyncio.to_thread(self.store.add_pending, job.sender_id, messages, time.time())
+            await asyncio.to_thread(self._replace_pending, job.sender_id, messages)
+
+    def _replace_pending(self, sender: str, messages: list[BotMessage]) -> None:
+        # A re-sent survey replaces an earlier one the resident never opened.
+        now = time.time()
+        self.store.drop_pending(sender, now)
+        self.store.add_pending(sender, messages, now)
 
     async def _active_loop(self, sender: str) -> str | None:
         cfg = self.app[CONFIG]

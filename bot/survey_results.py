@@ -1,11 +1,13 @@
 """The action server's side of the survey: read the job, store answers, post them back.
 
 Answers go to the survey store first (so stats never depend on the ticket
-backend), then onto the ticket through the desk's status extension:
-attributes ``survey_contacted``, ``survey_resolved``, ``survey_satisfaction``,
-``survey_reason``; an unsolved or unsatisfied answer reopens the ticket
-with the reason (which cancels any later survey of it), a happy one closes it.
-Built lazily in the action server's loop, once per process.
+backend) with their post-back queued, then onto the ticket through the desk's
+status extension (:mod:`bot.survey_postback`): attributes ``survey_contacted``,
+``survey_resolved``, ``survey_satisfaction``, ``survey_reason``; an unsolved or
+unsatisfied answer reopens the ticket with the reason (which cancels any later
+survey of it), a happy one closes it.  A failed post-back is retried by the
+gateways' schedulers.  Built lazily in the action server's loop, once per
+process; its HTTP session is closed when the action server stops.
 """
 
 from __future__ import annotations
@@ -14,38 +16,25 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
 from bot.config import Config, load_config
+from bot.survey_postback import PostBack, ticket_attributes
 from bot.survey_settings import SurveySettings
 from bot.survey_store import CANCELLED, SurveyAnswers, SurveyJob, SurveyStore
-from tickets.errors import TicketBackendError
 from tickets.open311_client import Open311Client
 
-__all__ = ["SurveyBackend", "get_survey_backend", "ticket_attributes"]
+__all__ = [
+    "SurveyBackend",
+    "close_survey_backend",
+    "get_survey_backend",
+    "on_action_server_stop",
+    "ticket_attributes",
+]
 
 log = logging.getLogger("jiesu.survey")
-_WORDS = {"yes": "是", "no": "否"}
-
-
-def ticket_attributes(answers: SurveyAnswers) -> dict[str, str]:
-    """The Open311 ``attribute[...]`` fields that carry the answers."""
-    return {
-        "survey_contacted": answers.contacted or "",
-        "survey_resolved": answers.resolved or "",
-        "survey_satisfaction": answers.satisfaction or "",
-        "survey_reason": answers.reason or "",
-    }
-
-
-def _note(answers: SurveyAnswers) -> str:
-    head = (
-        f"回访：联系{_WORDS.get(answers.contacted or '', '?')}，"
-        f"解决{_WORDS.get(answers.resolved or '', '?')}，{answers.satisfaction or '?'}"
-    )
-    return f"{head}。原因：{answers.reason}" if answers.reason else head
 
 
 class SurveyBackend:
@@ -63,6 +52,7 @@ class SurveyBackend:
         self.clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._client: Open311Client | None = None
+        self.postback = PostBack(self.store, self.client, settings, clock)
 
     def client(self) -> Open311Client:
         if self._client is None or self._session is None or self._session.closed:
@@ -76,11 +66,21 @@ class SurveyBackend:
             )
         return self._client
 
+    async def close(self) -> None:
+        """Close the HTTP session (the action server is stopping)."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = self._client = None
+        await asyncio.to_thread(self.store.close)
+
     async def job(self, ticket_id: str) -> SurveyJob | None:
         return await asyncio.to_thread(self.store.find, ticket_id)
 
     async def submit(self, ticket_id: str, answers: SurveyAnswers) -> SurveyJob | None:
-        """Record the answers and post them onto the ticket; reopen when unhappy."""
+        """Record the answers, then post them onto the ticket; reopen when unhappy.
+
+        A failed post-back stays queued in the store; the gateways retry it.
+        """
         job = await asyncio.to_thread(self.store.find, ticket_id)
         if job is None:
             log.warning("survey answers for unknown ticket %s dropped", ticket_id)
@@ -90,17 +90,7 @@ class SurveyBackend:
             log.info("survey answers for %s ignored: the ticket was reopened", ticket_id)
             return job
         job = await asyncio.to_thread(self.store.record_answers, ticket_id, answers, self.clock())
-        status = "reopened" if answers.unhappy else "closed"
-        note = _note(answers)
-        try:
-            await self.client().set_status(
-                job.ticket_id, status, note, ticket_attributes(answers), actor="jiesu-survey"
-            )
-        except TicketBackendError as exc:
-            # The answers are kept in the survey store; staff see them in `survey stats`.
-            log.error("could not post survey of %s to the backend: %s", job.ticket_id, exc)
-        else:
-            log.info("survey of %s recorded; ticket %s", job.ticket_id, status)
+        await self.postback.post_now(job.ticket_id)
         return job
 
     async def later(self, ticket_id: str) -> SurveyJob | None:
@@ -129,3 +119,35 @@ def get_survey_backend() -> SurveyBackend:
     if _backend is None:
         _backend = SurveyBackend(load_config(), SurveySettings.from_env(os.environ))
     return _backend
+
+
+async def close_survey_backend() -> None:
+    """Release the process's SurveyBackend (HTTP session, database pool), if built."""
+    global _backend
+    backend, _backend = _backend, None
+    if backend is not None:
+        await backend.close()
+
+
+def on_action_server_stop(close: Callable[[], Awaitable[None]]) -> bool:
+    """Run ``close`` when the rasa_sdk action server stops (Sanic ``after_server_stop``).
+
+    The action server is a Sanic app named ``rasa_sdk``, created before the actions
+    package is imported, so a module can register its cleanup at import time.
+    Returns False outside an action server (tests, the gateway): nothing to hook.
+    """
+    try:
+        from sanic import Sanic
+        from sanic.exceptions import SanicException
+    except ImportError:  # pragma: no cover - rasa_sdk always brings Sanic
+        return False
+    try:
+        app = Sanic.get_app("rasa_sdk")
+    except SanicException:
+        return False
+
+    async def _listener(*_: object) -> None:
+        await close()
+
+    app.register_listener(_listener, "after_server_stop")
+    return True

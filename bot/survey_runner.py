@@ -5,6 +5,11 @@ lease in the database, so several gateways never deliver one job twice),
 checks the calling hours, and hands each job to ``deliver`` (the channel
 relays).  A failed delivery is retried ``attempts`` times, spaced out inside
 the calling window; a busy conversation is put back without using a try.
+
+Each round also sweeps surveys that went out but were never answered within
+``answer_timeout_s`` (each such delivery used an attempt: sent again while
+attempts remain, else ``unanswered``), and retries post-backs of answers the
+ticket backend did not take (:class:`bot.survey_postback.PostBack`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 
 from bot.survey_errors import SurveyBusy, SurveyDeferred
 from bot.survey_hours import retry_due
+from bot.survey_postback import PostBack
 from bot.survey_settings import SurveySettings
 from bot.survey_store import NewSurvey, SurveyJob, SurveyStore
 
@@ -35,9 +41,21 @@ class RunReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    # Surveys not answered in time: put back for another try / given up.
+    resend: int = 0
+    unanswered: int = 0
+    # Post-backs of answers that went through on a retry.
+    posted: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "deferred": self.deferred, "failed": self.failed}
+        return {
+            "sent": self.sent,
+            "deferred": self.deferred,
+            "failed": self.failed,
+            "resend": self.resend,
+            "unanswered": self.unanswered,
+            "posted": self.posted,
+        }
 
 
 class SurveyScheduler:
@@ -51,8 +69,10 @@ class SurveyScheduler:
         clock: Callable[[], float] = time.time,
         lease_s: float = 120.0,
         batch: int = 20,
+        postback: PostBack | None = None,
     ):
         self.store = store
+        self.postback = postback
         self.settings = settings
         self.hours = settings.hours
         self.deliver = deliver
@@ -61,6 +81,8 @@ class SurveyScheduler:
         self.batch = batch
         self._wake = asyncio.Event()
         self._round = asyncio.Lock()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
 
     def kick(self) -> None:
         """Look for due jobs now instead of at the next tick."""
@@ -85,13 +107,41 @@ class SurveyScheduler:
         """Deliver every job that is due now (one round); returns counts."""
         report = RunReport()
         async with self._round:
+            await self._expire_unanswered(report)
+            if self.postback is not None:
+                report.posted += await self.postback.retry_due(self.batch)
             while True:
                 now = self.clock()
                 jobs = await asyncio.to_thread(self.store.claim_due, now, self.batch, self.lease_s)
                 if not jobs:
                     return report
                 for job in jobs:
+                    if self._stopping:
+                        # Shutting down: hand the rest back now rather than at lease expiry.
+                        await asyncio.to_thread(self.store.release, job)
+                        continue
                     await self._run_one(job, report)
+                if self._stopping:
+                    return report
+
+    async def _expire_unanswered(self, report: RunReport) -> None:
+        timeout = self.settings.answer_timeout_s
+        if timeout <= 0:
+            return
+        now = self.clock()
+
+        def next_due(attempts: int) -> float:
+            return retry_due(self.hours, now, attempts, self.settings.retry_s)
+
+        again, given_up = await asyncio.to_thread(
+            self.store.expire_unanswered, now - timeout, self.settings.attempts, next_due
+        )
+        report.resend += len(again)
+        report.unanswered += len(given_up)
+        for ticket_id in again:
+            log.info("survey of %s not answered in %.0fs; will ask again", ticket_id, timeout)
+        for ticket_id in given_up:
+            log.warning("survey of %s never answered; given up", ticket_id)
 
     async def _run_one(self, job: SurveyJob, report: RunReport) -> None:
         now = self.clock()
@@ -142,13 +192,41 @@ class SurveyScheduler:
             await asyncio.to_thread(self.store.mark_sent, job, self.clock())
             log.info("survey of %s delivered via %s", job.ticket_id, job.channel)
 
+    def start(self) -> None:
+        """Run :meth:`run` in the background until :meth:`stop`."""
+        self._stopping = False
+        self._task = asyncio.create_task(self.run(), name="survey-scheduler")
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Finish the delivery in hand (bounded by ``grace_s``), release the rest, stop.
+
+        Cancelling in the middle of a delivery would leave its job claimed until the
+        lease runs out (the survey may or may not have gone out), so the current job
+        is allowed to finish; jobs claimed but not started are released at once.
+        """
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace_s)
+        except asyncio.TimeoutError:
+            log.warning("survey delivery still running after %.0fs; cancelled", grace_s)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def run(self) -> None:
         """Background loop: a round every ``tick_s`` seconds or when kicked."""
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.run_due()
             except Exception:
                 log.exception("survey round failed")
+            if self._stopping:
+                return
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.tick_s)

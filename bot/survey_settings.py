@@ -60,6 +60,19 @@ class SurveySettings:
     webhook_key: str = ""
     # Outbound call target for phone residents, ``{phone}`` replaced (JIESU_SURVEY_CALL_URI).
     call_uri: str = ""
+    # A survey delivered but not answered after this many seconds counts as an unanswered
+    # attempt and is sent again (or marked ``unanswered``); 0 = never (JIESU_SURVEY_ANSWER_TIMEOUT).
+    answer_timeout_s: float = 86400.0
+    # Posting answers onto the ticket is retried after this delay, doubling up to the cap
+    # (JIESU_SURVEY_POSTBACK_RETRY, JIESU_SURVEY_POSTBACK_MAX_BACKOFF).
+    postback_retry_s: float = 30.0
+    postback_max_backoff_s: float = 3600.0
+
+    def postback_backoff(self, failures: int) -> float:
+        """Seconds before the next post-back try after ``failures`` failed ones."""
+        return float(
+            min(self.postback_max_backoff_s, self.postback_retry_s * 2 ** max(0, failures - 1))
+        )
 
     @property
     def hours(self) -> CallingHours:
@@ -82,6 +95,13 @@ class SurveySettings:
             poll_s=_num(env, "JIESU_SURVEY_POLL", cls.poll_s),
             webhook_key=env.get("JIESU_WEBHOOK_KEY", ""),
             call_uri=env.get("JIESU_SURVEY_CALL_URI", ""),
+            answer_timeout_s=_num(env, "JIESU_SURVEY_ANSWER_TIMEOUT", cls.answer_timeout_s),
+            postback_retry_s=max(
+                0.05, _num(env, "JIESU_SURVEY_POSTBACK_RETRY", cls.postback_retry_s)
+            ),
+            postback_max_backoff_s=_num(
+                env, "JIESU_SURVEY_POSTBACK_MAX_BACKOFF", cls.postback_max_backoff_s
+            ),
         )
         try:
             settings.hours  # noqa: B018 — validate now, not at the first call

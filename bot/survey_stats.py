@@ -2,7 +2,7 @@
 
 Counted over tickets resolved in a date range (hotline time zone):
 
-* ``surveyed``: jobs that were due and tried (sent, answered, failed, opted out);
+* ``surveyed``: jobs that were due and tried (sent, answered, unanswered, failed, opted out);
 * ``answered``: surveys the resident completed; ``answer_rate`` = answered / surveyed;
 * ``response_rate`` (响应率) = contacted / answered;
 * ``resolution_rate`` (解决率) = solved / answered;
@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from bot.survey_store import ANSWERED, FAILED, OPTED_OUT, SENT, SurveyJob
+from bot.survey_store import ANSWERED, FAILED, OPTED_OUT, SENT, UNANSWERED, SurveyJob
 
 __all__ = ["Rates", "SurveyStats", "compute_stats", "day_range", "format_stats"]
 
-COUNTED = (SENT, ANSWERED, FAILED, OPTED_OUT)
+COUNTED = (SENT, ANSWERED, UNANSWERED, FAILED, OPTED_OUT)
 
 
 def _rate(n: int, d: int) -> float | None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from tickets.db import make_engine
 
@@ -28,6 +28,7 @@ __all__ = [
     "OPTED_OUT",
     "SCHEDULED",
     "SENT",
+    "UNANSWERED",
     "NewSurvey",
     "SurveyAnswers",
     "SurveyJob",
@@ -36,6 +37,11 @@ __all__ = [
 
 SCHEDULED, SENT, ANSWERED = "scheduled", "sent", "answered"
 CANCELLED, FAILED, OPTED_OUT = "cancelled", "failed", "opted_out"
+# Delivered every allowed time, never answered (JIESU_SURVEY_ANSWER_TIMEOUT each time).
+UNANSWERED = "unanswered"
+# Post-back of the answers onto the ticket: waiting / done / refused for good (4xx);
+# NULL = nothing to post.
+POSTBACK_PENDING, POSTBACK_DONE, POSTBACK_REJECTED = "pending", "done", "rejected"
 
 metadata = sa.MetaData()
 jobs_table = sa.Table(
@@ -61,6 +67,13 @@ jobs_table = sa.Table(
     sa.Column("resolved", sa.String(10), nullable=True),
     sa.Column("satisfaction", sa.String(10), nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
+    # Durable post-back of the answers (added after the first release: see _migrate).
+    sa.Column("postback", sa.String(10), nullable=True, index=True),
+    sa.Column("postback_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("postback_due_at", sa.Float, nullable=False, server_default="0"),
+    sa.Column("postback_claimed_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("postback_token", sa.String(40), nullable=True),
+    sa.Column("postback_error", sa.Text, nullable=True),
 )
 optouts_table = sa.Table(
     "survey_optouts",
@@ -125,6 +138,9 @@ class SurveyJob:
     answered_at: float | None
     answers: SurveyAnswers
     claim_token: str | None = None
+    postback: str | None = None
+    postback_attempts: int = 0
+    postback_token: str | None = None
 
 
 def _job(row: Any) -> SurveyJob:
@@ -147,7 +163,32 @@ def _job(row: Any) -> SurveyJob:
             row["contacted"], row["resolved"], row["satisfaction"], row["reason"]
         ),
         claim_token=row["claim_token"],
+        postback=row["postback"],
+        postback_attempts=row["postback_attempts"],
+        postback_token=row["postback_token"],
     )
+
+
+def _migrate(engine: Engine) -> None:
+    """Add columns a database made by an older release lacks (``create_all`` never alters).
+
+    Two processes may race here; a column another one just added is not an error.
+    """
+    have = {c["name"] for c in sa.inspect(engine).get_columns(jobs_table.name)}
+    for column in jobs_table.columns:
+        if column.name in have:
+            continue
+        ddl = column.type.compile(engine.dialect)
+        default = column.server_default
+        clause = f" NOT NULL DEFAULT {default.arg}" if default is not None else ""  # type: ignore[attr-defined]
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(f"ALTER TABLE {jobs_table.name} ADD COLUMN {column.name} {ddl}{clause}")
+                )
+        except (OperationalError, ProgrammingError) as exc:
+            if "duplicate" not in str(exc).lower() and "already exists" not in str(exc).lower():
+                raise
 
 
 class SurveyStore:
@@ -156,6 +197,7 @@ class SurveyStore:
     def __init__(self, url: str):
         self.engine: Engine = make_engine(url)
         metadata.create_all(self.engine)
+        _migrate(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -256,26 +298,27 @@ class SurveyStore:
 
     def claim_due(self, now: float, limit: int = 20, lease_s: float = 120.0) -> list[SurveyJob]:
         """Claim up to ``limit`` scheduled jobs whose time has come."""
+        ids = self._ready_ids(
+            jobs_table.c.status == SCHEDULED,
+            jobs_table.c.due_at <= now,
+            jobs_table.c.claimed_until < now,
+            order_by=jobs_table.c.due_at,
+            limit=limit,
+        )
+        claimed = [self.claim(ticket_id, now, lease_s) for ticket_id in ids]
+        return [job for job in claimed if job is not None]
+
+    def _ready_ids(self, *conditions: Any, order_by: Any, limit: int) -> list[str]:
+        """Ticket ids of the rows meeting ``conditions``, oldest ``order_by`` first.
+
+        Only a candidate list: each id is then claimed with a conditional update,
+        which is what makes two schedulers never take the same job.
+        """
         with self.engine.connect() as conn:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    sa.select(jobs_table.c.ticket_id)
-                    .where(
-                        jobs_table.c.status == SCHEDULED,
-                        jobs_table.c.due_at <= now,
-                        jobs_table.c.claimed_until < now,
-                    )
-                    .order_by(jobs_table.c.due_at)
-                    .limit(limit)
-                )
-            ]
-        claimed = []
-        for ticket_id in ids:
-            job = self.claim(ticket_id, now, lease_s)
-            if job is not None:
-                claimed.append(job)
-        return claimed
+            rows = conn.execute(
+                sa.select(jobs_table.c.ticket_id).where(*conditions).order_by(order_by).limit(limit)
+            )
+            return [str(r[0]) for r in rows]
 
     def _update_claimed(self, job: SurveyJob, **values: Any) -> bool:
         """Update a job only while we still hold its claim (lost lease → no-op)."""
@@ -290,6 +333,10 @@ class SurveyStore:
                 .values(claimed_until=0.0, **values)
             )
         return bool(result.rowcount)
+
+    def release(self, job: SurveyJob) -> bool:
+        """Give a claimed, untouched job back (the gateway is stopping)."""
+        return self._update_claimed(job)
 
     def mark_sent(self, job: SurveyJob, now: float) -> bool:
         return self._update_claimed(
@@ -326,11 +373,19 @@ class SurveyStore:
         return self.get(ticket_id)
 
     def record_answers(self, ticket_id: str, answers: SurveyAnswers, now: float) -> SurveyJob:
-        """Store the resident's answers (status ``answered``)."""
+        """Store the resident's answers (status ``answered``) and queue their post-back.
+
+        Only once per job: a job already answered (or cancelled by a reopen, or opted
+        out) is left as it is, so a repeated submit never posts twice.  A late answer to
+        a job given up as ``unanswered``/``failed`` is still taken.
+        """
         with self.engine.begin() as conn:
             conn.execute(
                 jobs_table.update()
-                .where(jobs_table.c.ticket_id == ticket_id.upper())
+                .where(
+                    jobs_table.c.ticket_id == ticket_id.upper(),
+                    jobs_table.c.status.notin_([ANSWERED, CANCELLED, OPTED_OUT]),
+                )
                 .values(
                     status=ANSWERED,
                     answered_at=now,
@@ -339,9 +394,144 @@ class SurveyStore:
                     satisfaction=answers.satisfaction,
                     reason=(answers.reason or None) and answers.reason[:2000],
                     claimed_until=0.0,
+                    postback=POSTBACK_PENDING,
+                    postback_attempts=0,
+                    postback_due_at=now,
+                    postback_claimed_until=0.0,
                 )
             )
         return self.get(ticket_id)
+
+    def expire_unanswered(
+        self, cutoff: float, max_attempts: int, next_due: Callable[[int], float]
+    ) -> tuple[list[str], list[str]]:
+        """Surveys delivered before ``cutoff`` and never answered: send again, or give up.
+
+        A job with attempts left goes back to ``scheduled`` at ``next_due(attempts)``;
+        one without becomes ``unanswered``.  Each row is changed only while it is still
+        the same ``sent`` delivery, so gateways sweeping together act once.
+
+        Returns:
+            (ticket ids rescheduled, ticket ids given up).
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs_table.c.ticket_id, jobs_table.c.attempts, jobs_table.c.sent_at)
+                .where(jobs_table.c.status == SENT, jobs_table.c.sent_at < cutoff)
+                .order_by(jobs_table.c.sent_at)
+            ).all()
+        again: list[str] = []
+        given_up: list[str] = []
+        for ticket_id, attempts, sent_at in rows:
+            last = attempts >= max_attempts
+            values: dict[str, Any] = (
+                {"status": UNANSWERED}
+                if last
+                else {"status": SCHEDULED, "due_at": next_due(attempts), "claimed_until": 0.0}
+            )
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    jobs_table.update()
+                    .where(
+                        jobs_table.c.ticket_id == ticket_id,
+                        jobs_table.c.status == SENT,
+                        jobs_table.c.sent_at == sent_at,
+                    )
+                    .values(last_error="没有应答", **values)
+                )
+            if result.rowcount == 1:
+                (given_up if last else again).append(str(ticket_id))
+        return again, given_up
+
+    # -- post-back of answers ---------------------------------------------------
+    def claim_postback(self, ticket_id: str, now: float, lease_s: float) -> SurveyJob | None:
+        """Take the lease on a pending post-back, or None when it is not ours to post."""
+        token = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == ticket_id.upper(),
+                    jobs_table.c.postback == POSTBACK_PENDING,
+                    jobs_table.c.postback_claimed_until < now,
+                )
+                .values(postback_claimed_until=now + lease_s, postback_token=token)
+            )
+        if result.rowcount != 1:
+            return None
+        job = self.get(ticket_id)
+        return job if job.postback_token == token and job.postback == POSTBACK_PENDING else None
+
+    def claim_postbacks_due(
+        self, now: float, limit: int = 20, lease_s: float = 60.0
+    ) -> list[SurveyJob]:
+        """Claim post-backs whose retry time has come."""
+        ids = self._ready_ids(
+            jobs_table.c.postback == POSTBACK_PENDING,
+            jobs_table.c.postback_due_at <= now,
+            jobs_table.c.postback_claimed_until < now,
+            order_by=jobs_table.c.postback_due_at,
+            limit=limit,
+        )
+        claimed = [self.claim_postback(t, now, lease_s) for t in ids]
+        return [job for job in claimed if job is not None]
+
+    def _update_postback(self, job: SurveyJob, **values: Any) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                jobs_table.update()
+                .where(
+                    jobs_table.c.ticket_id == job.ticket_id,
+                    jobs_table.c.postback == POSTBACK_PENDING,
+                    jobs_table.c.postback_token == job.postback_token,
+                )
+                .values(postback_claimed_until=0.0, **values)
+            )
+        return bool(result.rowcount)
+
+    def mark_posted(self, job: SurveyJob) -> bool:
+        """The ticket carries the answers; never posted again."""
+        return self._update_postback(
+            job,
+            postback=POSTBACK_DONE,
+            postback_attempts=job.postback_attempts + 1,
+            postback_error=None,
+        )
+
+    def mark_postback_retry(self, job: SurveyJob, error: str, due_at: float) -> bool:
+        return self._update_postback(
+            job,
+            postback_attempts=job.postback_attempts + 1,
+            postback_due_at=due_at,
+            postback_error=error[:500],
+        )
+
+    def mark_postback_rejected(self, job: SurveyJob, error: str) -> bool:
+        """The backend refused the post-back (4xx): resending the same body cannot help."""
+        return self._update_postback(
+            job,
+            postback=POSTBACK_REJECTED,
+            postback_attempts=job.postback_attempts + 1,
+            postback_error=error[:500],
+        )
+
+    def postback_counts(self) -> dict[str, int]:
+        """How many answered jobs wait for / completed their post-back."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs_table.c.postback, sa.func.count())
+                .where(jobs_table.c.postback.is_not(None))
+                .group_by(jobs_table.c.postback)
+            ).all()
+        return {str(k): int(v) for k, v in rows}
+
+    def status_counts(self) -> dict[str, int]:
+        """Jobs per status (for operators and the tests' bookkeeping)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs_table.c.status, sa.func.count()).group_by(jobs_table.c.status)
+            ).all()
+        return {str(k): int(v) for k, v in rows}
 
     # -- opt-outs ---------------------------------------------------------------
     def opt_out(self, channel_user: str, now: float) -> int:
@@ -408,6 +598,16 @@ class SurveyStore:
                         created_at=now,
                     )
                 )
+
+    def drop_pending(self, sender_id: str, now: float) -> int:
+        """Withdraw survey turns the resident never fetched (a newer delivery replaces them)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                pending_table.update()
+                .where(pending_table.c.sender_id == sender_id, pending_table.c.taken_at.is_(None))
+                .values(taken_at=now)
+            )
+        return int(result.rowcount)
 
     def take_pending(self, sender_id: str, now: float) -> list[dict[str, Any]]:
         """Bot messages waiting for a web resident, oldest first; each is returned once."""
