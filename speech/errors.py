@@ -16,6 +16,7 @@ __all__ = [
     "ModelNotFound",
     "RecognizerError",
     "SdpError",
+    "SipAuthError",
     "SipError",
     "SipParseError",
     "SpeechError",
@@ -98,6 +99,11 @@ class SdpError(SipError):
 
 class CallFailed(SipError):
     """An outbound call was rejected, cancelled or timed out."""
+
+
+class SipAuthError(CallFailed):
+    """A digest challenge we cannot answer (no credentials, unknown algorithm, bad
+    header) or that rejected our credentials; ``status`` is the 401/407 received."""
 
 
 class TransferFailed(SipError):

@@ -7,10 +7,11 @@ Field comments double as the README table (see ``docs/voice.md``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from speech.errors import SpeechError
+from speech.sip_auth import Credentials
 
 __all__ = ["PhoneSettings", "SettingsError", "from_env"]
 
@@ -40,6 +41,12 @@ class PhoneSettings:
     transfer_uri: str = ""
     # JIESU_SIP_OUTBOUND_PROXY: "host:port" for outbound INVITEs; empty = URI host.
     outbound_proxy: str = ""
+    # JIESU_SIP_TRUNK_USER: digest username for a trunk that challenges outbound INVITEs.
+    trunk_user: str = ""
+    # JIESU_SIP_TRUNK_PASSWORD: its password (kept out of repr, so out of logs).
+    trunk_password: str = field(default="", repr=False)
+    # JIESU_SIP_TRUNK_REALM: answer challenges only from this realm; empty = any realm.
+    trunk_realm: str = ""
     # JIESU_SIP_MAX_CALLS: concurrent calls; more are answered 486 Busy Here.
     max_calls: int = 20
     # JIESU_SIP_ANSWER_DELAY_S: ring time before answering.
@@ -69,6 +76,13 @@ class PhoneSettings:
     def enabled(self) -> bool:
         """False when JIESU_SIP_PORT is 0."""
         return self.sip_port != 0
+
+    @property
+    def trunk_credentials(self) -> Credentials | None:
+        """Digest credentials for outbound calls, or None when no trunk user is set."""
+        if not self.trunk_user:
+            return None
+        return Credentials(self.trunk_user, self.trunk_password)
 
     @property
     def advertised_addr(self) -> str:
@@ -129,6 +143,8 @@ def from_env(env: Mapping[str, str]) -> PhoneSettings:
     """
     d = PhoneSettings()
     lo, hi = _ports(env)
+    if _get(env, "JIESU_SIP_TRUNK_USER") and not env.get("JIESU_SIP_TRUNK_PASSWORD"):
+        raise SettingsError("JIESU_SIP_TRUNK_USER is set but JIESU_SIP_TRUNK_PASSWORD is empty")
     return PhoneSettings(
         sip_host=_get(env, "JIESU_SIP_HOST") or d.sip_host,
         sip_port=_int(env, "JIESU_SIP_PORT", d.sip_port, 0, 65535),
@@ -138,6 +154,9 @@ def from_env(env: Mapping[str, str]) -> PhoneSettings:
         sip_user=_get(env, "JIESU_SIP_USER") or d.sip_user,
         transfer_uri=_get(env, "JIESU_SIP_TRANSFER_URI") or d.transfer_uri,
         outbound_proxy=_get(env, "JIESU_SIP_OUTBOUND_PROXY") or d.outbound_proxy,
+        trunk_user=_get(env, "JIESU_SIP_TRUNK_USER") or d.trunk_user,
+        trunk_password=env.get("JIESU_SIP_TRUNK_PASSWORD", d.trunk_password),
+        trunk_realm=_get(env, "JIESU_SIP_TRUNK_REALM") or d.trunk_realm,
         max_calls=_int(env, "JIESU_SIP_MAX_CALLS", d.max_calls, 1, 10_000),
         answer_delay_s=_float(env, "JIESU_SIP_ANSWER_DELAY_S", d.answer_delay_s),
         no_input_s=_float(env, "JIESU_SIP_NO_INPUT_S", d.no_input_s),

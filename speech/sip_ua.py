@@ -40,6 +40,7 @@ log = logging.getLogger("jiesu.speech.sip")
 Addr = tuple[str, int]
 CallHandler = Callable[[Call], Awaitable[None]]
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY"
+ACK_KEEP_S = 32.0  # timer D for UDP (RFC 3261 §17.1.1.2)
 
 
 @dataclass
@@ -79,6 +80,7 @@ class SipUA(asyncio.DatagramProtocol):
         self._invites: dict[str, _ServerInvite] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_rtp = settings.rtp_port_min
+        self._acks: dict[str, tuple[bytes, Addr]] = {}
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -406,6 +408,13 @@ class SipUA(asyncio.DatagramProtocol):
         call = self.calls.get(msg.call_id)
         if call is not None and msg.cseq[1] == "INVITE" and 200 <= msg.status < 300:
             self._send(self.ack_for(call, msg.cseq[0]).to_bytes(), call.dialog.peer)
+        elif msg.cseq[1] == "INVITE" and msg.status >= 300 and msg.branch in self._acks:
+            self._send(*self._acks[msg.branch])  # our ACK was lost: the UAS retransmits
+
+    def remember_ack(self, branch: str, data: bytes, dest: Addr) -> None:
+        """Keep the ACK of a non-2xx INVITE final for timer D (32 s) to answer retransmissions."""
+        self._acks[branch] = (data, dest)
+        asyncio.get_running_loop().call_later(ACK_KEEP_S, self._acks.pop, branch, None)
 
     # -- outbound calls ---------------------------------------------------------
     async def place_call(self, uri: str, timeout_s: float = 30.0) -> Call:

@@ -24,9 +24,21 @@ from speech.errors import TtsError
 from speech.resample import resample
 from speech.tts_text import normalise_for_speech
 
-__all__ = ["EspeakEngine", "PromptCache", "Tts", "TtsEngine", "parse_wav"]
+__all__ = ["EspeakEngine", "PromptCache", "Tts", "TtsEngine", "parse_wav", "trim_leading_silence"]
 
 OUT_RATE = 8000
+# espeak-ng starts some sentences with up to ~40 ms of (near) digital silence; sending
+# it only delays the first audible packet.  |sample| <= this is silence (-72 dBFS).
+SILENCE_AMPLITUDE = 8
+
+
+def trim_leading_silence(pcm: bytes, amplitude: int = SILENCE_AMPLITUDE) -> bytes:
+    """Drop leading 16-bit samples whose magnitude is at most ``amplitude``."""
+    samples = memoryview(pcm)[: len(pcm) // 2 * 2].cast("h")
+    for i, x in enumerate(samples):
+        if abs(x) > amplitude:
+            return pcm[i * 2 :]
+    return b""
 
 
 class TtsEngine(Protocol):
@@ -191,7 +203,7 @@ class Tts:
         self._inflight[key] = fut
         try:
             pcm, rate = await self.engine.synthesize(spoken)
-            out = resample(pcm, rate, OUT_RATE)
+            out = trim_leading_silence(resample(pcm, rate, OUT_RATE))
             await self.cache.put(key, out)
             fut.set_result(out)
             return out

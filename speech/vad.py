@@ -34,11 +34,22 @@ class FrameClassifier(Protocol):
         ...
 
 
+# webrtcvad keeps saying "voiced" for a few frames after speech ends (its overhang,
+# kOverHangMax1* in common_audio/vad/vad_core.c), per mode and frame length 10/20/30 ms.
+# The shorter overhang (after short bursts) is the one it always adds.
+_OVERHANG_FRAMES = {0: (8, 4, 3), 1: (8, 4, 3), 2: (6, 3, 2), 3: (6, 3, 2)}
+
+
 class WebRtcVad:
     """:class:`FrameClassifier` backed by ``webrtcvad`` (GMM, 10/20/30 ms frames)."""
 
     def __init__(self, aggressiveness: int) -> None:
         self._vad = webrtcvad.Vad(aggressiveness)
+        self._mode = aggressiveness
+
+    def overhang_frames(self, frame_ms: int) -> int:
+        """Frames webrtcvad still calls voiced after speech has stopped (at least)."""
+        return _OVERHANG_FRAMES[self._mode][(10, 20, 30).index(frame_ms)]
 
     def is_speech(self, frame: bytes, sample_rate: int) -> bool:
         """Classify one frame."""
@@ -134,7 +145,11 @@ class Endpointer:
         self._onset_frames = max(1, config.onset_ms // fm)
         self._window: deque[bool] = deque(maxlen=max(1, config.onset_window_ms // fm))
         self._preroll: deque[bytes] = deque(maxlen=max(1, config.preroll_ms // fm))
-        self._end_frames = max(1, config.end_silence_ms // fm)
+        # Trailing silence is counted from where speech really stopped: the classifier's
+        # overhang frames are already silence (without this, 500 ms waited 560-620 ms).
+        overhang = getattr(self._vad, "overhang_frames", None)
+        self._overhang = int(overhang(fm)) if callable(overhang) else 0
+        self._end_frames = max(1, config.end_silence_ms // fm - self._overhang)
         self._max_frames = int(config.max_utterance_s * 1000 // fm)
         self._in_speech = False
         self._frames: list[bytes] = []
@@ -213,7 +228,8 @@ class Endpointer:
         self._frames.append(frame)
         self._silent_run = 0 if voiced else self._silent_run + 1
         if self._silent_run >= self._end_frames:
-            return [self._finish(end_t, end_t - self._silent_run * frame_s, "silence")]
+            silent_s = (self._silent_run + self._overhang) * frame_s
+            return [self._finish(end_t, end_t - silent_s, "silence")]
         if len(self._frames) >= self._max_frames:
             return [self._finish(end_t, end_t, "max_length")]
         return []

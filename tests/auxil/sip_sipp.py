@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SCENARIOS", "SippResult", "free_udp_port", "render_call", "run_sipp", "sipp_available"]
+__all__ = [
+    "SCENARIOS",
+    "SippResult",
+    "SippUas",
+    "free_udp_port",
+    "render_auth",
+    "render_call",
+    "run_sipp",
+    "sip_messages",
+    "sipp_available",
+]
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "phone"
 
@@ -106,3 +117,65 @@ async def run_sipp(
         out, _ = await proc.communicate()
     messages = await asyncio.to_thread(_read_logs, msg_file, err_file)
     return SippResult(proc.returncode or 0, out.decode(errors="replace"), messages)
+
+
+def render_auth(tmp: Path, name: str, **values: str) -> Path:
+    """Fill ``tests/phone/<name>.xml``: each ``@KEY@`` becomes ``values["key"]``."""
+    text = (SCENARIOS / f"{name}.xml").read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key.upper()}@", value)
+    left = re.search(r"@[A-Z0-9_]+@", text)
+    assert left is None, f"unfilled placeholder {left.group(0) if left else ''} in {name}.xml"
+    path = tmp / f"{name}.xml"
+    path.write_text(text)
+    return path
+
+
+def sip_messages(log: str) -> list[tuple[str, str]]:
+    """``(direction, message)`` pairs from a SIPp ``-trace_msg`` log; direction is
+    ``sent`` or ``received`` from SIPp's point of view."""
+    out: list[tuple[str, str]] = []
+    for block in re.split(r"^-{10,}.*$", log, flags=re.M):
+        head, _, rest = block.strip("\n").partition("\n")
+        m = re.search(r"message (sent|received)", head)
+        if m:
+            out.append((m.group(1), rest.strip("\n").replace("\r\n", "\n")))
+    return out
+
+
+@dataclass
+class SippUas:
+    """SIPp as a callee (UAS) on 127.0.0.1, with its SIP messages logged for inspection."""
+
+    proc: asyncio.subprocess.Process
+    port: int
+    msg_file: Path
+
+    @classmethod
+    async def start(cls, scenario: Path, tmp: Path) -> SippUas:
+        """Run ``scenario`` for one call."""
+        port = free_udp_port()
+        msg_file = tmp / f"{scenario.stem}_uas_messages.log"
+        proc = await asyncio.create_subprocess_exec(
+            "sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(port),
+            "-mp", str(free_udp_port()), "-m", "1", "-timeout", "30s", "-timeout_error",
+            "-nostdin", "-trace_msg", "-message_file", str(msg_file),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        return cls(proc, port, msg_file)
+
+    @property
+    def uri(self) -> str:
+        """SIP URI that reaches this callee."""
+        return f"sip:+8613800003333@127.0.0.1:{self.port}"
+
+    async def wait(self, timeout_s: float = 40) -> SippResult:
+        """Wait for SIPp to exit; return its status, output and message log."""
+        try:
+            out, _ = await asyncio.wait_for(self.proc.communicate(), timeout_s)
+        except asyncio.TimeoutError:
+            self.proc.kill()
+            out, _ = await self.proc.communicate()
+        messages = await asyncio.to_thread(_read_logs, self.msg_file)
+        return SippResult(self.proc.returncode or 0, out.decode(errors="replace"), messages)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from speech.errors import TtsError
-from speech.tts import EspeakEngine, PromptCache, Tts, parse_wav
+from speech.tts import (
+    SILENCE_AMPLITUDE,
+    EspeakEngine,
+    PromptCache,
+    Tts,
+    parse_wav,
+    trim_leading_silence,
+)
 from speech.tts_text import normalise_for_speech, number_to_chinese
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng missing")
@@ -84,3 +92,20 @@ async def test_missing_binary_raises_tts_error() -> None:
 def test_parse_wav_rejects_garbage() -> None:
     with pytest.raises(TtsError):
         parse_wav(b"not a wav file at all, definitely not RIFF...............")
+
+
+def test_trim_leading_silence_keeps_everything_from_the_first_sound() -> None:
+    quiet, loud = struct.pack("<4h", 0, 3, -8, 2), struct.pack("<3h", 9, 0, -500)
+    assert trim_leading_silence(quiet + loud) == loud
+    assert trim_leading_silence(loud) == loud
+    assert trim_leading_silence(quiet) == b""
+
+
+@needs_espeak
+async def test_prompts_start_with_sound_not_espeaks_leading_pause() -> None:
+    """espeak-ng opens some sentences with ~40 ms of silence that would delay the reply."""
+    tts = Tts(EspeakEngine(), PromptCache(8))
+    for text in ("请核对您的诉求：", "请问问题发生在什么地方？"):
+        pcm = await tts.synthesize(text)
+        first = struct.unpack("<80h", pcm[:160])  # the first 10 ms
+        assert max(abs(x) for x in first) > SILENCE_AMPLITUDE, text

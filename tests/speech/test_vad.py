@@ -92,3 +92,24 @@ def test_flush_and_max_length() -> None:
     # still in speech (no trailing silence yet): a hang-up flushes it
     assert ep2.in_speech
     assert ep2.flush(9.0) is not None and not ep2.in_speech
+
+
+@pytest.mark.parametrize(
+    "text", ["确认", "小区楼下烧烤店晚上噪音很大", "地址不对，是丰台区方庄芳城园一区"]
+)
+def test_trailing_silence_is_the_configured_one_despite_webrtcvad_overhang(text: str) -> None:
+    """webrtcvad calls a few frames after speech "voiced"; they count as silence.
+
+    Without the compensation, 500 ms of configured silence waited 560-620 ms after the
+    last loud frame (the latency benchmark's "VAD wait" showed it).
+    """
+    speech = synth(text)
+    frames = [speech[i : i + FRAME] for i in range(0, len(speech) - FRAME + 1, FRAME)]
+    last_loud = max(i for i, f in enumerate(frames) if audioop.rms(f, 2) > 100)
+    loud_end = 0.5 + (last_loud + 1) * 0.02  # after the leading 0.5 s of silence
+    clock = ManualClock()
+    events = _run(Endpointer(EndpointConfig(end_silence_ms=500)), silence(0.5) + speech
+                  + silence(1.0), clock)  # fmt: skip
+    [utt] = [e for e in events if isinstance(e, Utterance)]
+    assert 0.48 <= utt.detected_at - loud_end <= 0.54
+    assert utt.detected_at - utt.speech_ended_at == pytest.approx(0.5, abs=1e-6)
