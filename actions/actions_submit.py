@@ -79,7 +79,11 @@ class SubmitComplaint(Action):
         result, urgent, hours = await _submit(tracker)
         dispatcher.utter_message(
             text=submitted_text(result, urgent, hours),
-            json_message={"ticket_id": result.ticket_id, "delivered": result.delivered},
+            json_message={
+                "ticket_id": result.ticket_id,
+                "delivered": result.delivered,
+                **({"phone": "wrap_up"} if tracker.sender_id.startswith("tel:") else {}),
+            },
         )
         return [*reset_events(), SlotSet("last_ticket_id", result.ticket_id)]
 

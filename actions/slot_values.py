@@ -36,6 +36,11 @@ __all__ = [
 REQUEST_TYPES = ("投诉", "求助", "咨询", "建议", "举报", "表扬")
 UNKNOWN_WORDS = re.compile(r"^(不知道|不清楚|说不清|不确定|不记得|忘了|没有|不晓得)[。.！!]*$")
 NO_PHONE_WORDS = re.compile(r"(不留|不想留|不方便|不提供|没有电话|不给)")
+# "use the number you are calling from?" — yes, unless the yes-word is negated (不对, 别用).
+OWN_NUMBER_YES = re.compile(r"(本机|这个号|当前号码|就用|用这个|可以|是的|对|好|不用换|不换)")
+OWN_NUMBER_NO = re.compile(
+    r"^(不|别|没)|不对|不是|别用|不用这个|(?<!不用)换一个|(?<!不用)换个|另一个|其他号"
+)
 OTHER_WORDS = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)")
 
 
@@ -124,10 +129,14 @@ def value_for_field(
             phone = valid_phone(raw)
             if phone:
                 return FieldResult({"contact_phone": phone})
-        if channel_phone and re.search(r"(本机|这个号|当前号码|就用|用这个|可以|是的|对|好)", text):
-            return FieldResult({"contact_phone": channel_phone})
         if NO_PHONE_WORDS.search(text):
             return FieldResult({"contact_phone": "未留"})
+        if channel_phone and OWN_NUMBER_NO.search(text):
+            return FieldResult(
+                problem="好的，请说一下要留的联系电话：11位手机号，或带区号的座机号。"
+            )
+        if channel_phone and OWN_NUMBER_YES.search(text):
+            return FieldResult({"contact_phone": channel_phone})
         return FieldResult(
             problem="这个号码好像不完整。请说11位手机号，或带区号的座机号，比如“010-12345678”。"
         )

@@ -3,14 +3,14 @@
 Greeting -> (VAD endpoint -> ASR -> Rasa -> TTS) per turn, with barge-in
 (speech or a key during a prompt stops it), DTMF as an alternative to
 speech, no-input reprompts and a polite close, ``/call_ended`` when the
-caller hangs up after saying something, and REFER for 转人工.
+caller hangs up after saying something, REFER for 转人工, and after the
+ticket is filed one "anything else?" before a goodbye and BYE.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,6 @@ log = logging.getLogger("jiesu.phone")
 
 CALL_ENDED = "/call_ended"
 DIGIT_TIMEOUT_S = 3.0
-_SENTENCE = re.compile(r"(?<=[。！？!?])")
 
 
 @dataclass
@@ -89,6 +88,8 @@ class CallFlow:
         self.user_turns = 0
         self.no_input = 0
         self.finished = False
+        # The ticket is filed and ANYTHING_ELSE was asked: silence or 没有 ends the call.
+        self.wrapping_up = False
         self._rec: Recognizer | None = None
         self._asr_active = False
         self._resampler = Resampler(8000, 16000)
@@ -181,6 +182,9 @@ class CallFlow:
             await self.say(P.NOT_UNDERSTOOD + P.button_options(self.buttons))
             return
         self.no_input = 0
+        if self.wrapping_up and P.is_done(text):
+            await self._goodbye()
+            return
         if P.wants_human(text):
             await self._send(text)
             await self._transfer()
@@ -190,6 +194,9 @@ class CallFlow:
         )
 
     async def _on_no_input(self) -> None:
+        if self.wrapping_up:
+            await self._goodbye()
+            return
         self.no_input += 1
         if self.no_input <= self.deps.settings.max_reprompts:
             await self.say(P.NO_INPUT + self.question)
@@ -225,8 +232,10 @@ class CallFlow:
         if utt is not None and self._asr_active:
             text, _ = await self._finish_asr()
             if text:
+                self.wrapping_up = False
                 await self._send(text)
-        if self.user_turns and not self.finished:
+        # After the wrap-up question nothing is pending: the complaint is already filed.
+        if self.user_turns and not self.finished and not self.wrapping_up:
             await self._send(CALL_ENDED, end_reason="caller_hangup")
 
     # -- Rasa ----------------------------------------------------------------
@@ -242,6 +251,7 @@ class CallFlow:
         return replies
 
     async def _turn(self, message: str, timing: TurnTiming | None) -> None:
+        self.wrapping_up = False  # the caller had something more to say
         replies = await self._send(message)
         if replies is None:
             await self.say(P.SYSTEM_BUSY, wait=True)
@@ -252,19 +262,30 @@ class CallFlow:
 
     async def _speak_replies(self, replies: list[BotMessage], timing: TurnTiming | None) -> None:
         text, self.buttons = P.spoken_reply(replies)
+        action = P.phone_action(replies)
+        if action == "wrap_up":
+            # Without this the call would wait forever after the ticket number.
+            text += P.ANYTHING_ELSE
+            self.buttons = []
+            self.wrapping_up = True
         if text:
-            self.question = text
+            self.question = P.ANYTHING_ELSE if self.wrapping_up else text
         pb = await self.say(text)
         if timing is not None:
             timing.playback = pb
             self.deps.timings.append(timing)
-        action = P.phone_action(replies)
         if action == "hangup":
             await self._wait_played()
             self.finished = True
             await self.call.hangup("bot_hangup")
         elif action == "transfer":
             await self._transfer()
+
+    async def _goodbye(self) -> None:
+        """End a call whose business is done: a short goodbye, then BYE."""
+        await self.say(P.GOODBYE, wait=True)
+        self.finished = True
+        await self.call.hangup("completed")
 
     async def _transfer(self) -> None:
         uri = self.deps.settings.transfer_uri
@@ -288,7 +309,7 @@ class CallFlow:
         self.endpointer.disarm()
         self._armed = False
         first: Playback | None = None
-        for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+        for sentence in P.speech_chunks(text):
             try:
                 pcm = await self.deps.tts.synthesize(sentence)
             except SpeechError:

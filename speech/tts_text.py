@@ -5,14 +5,16 @@ Ticket ids, phone numbers and hotline numbers are read digit by digit with
 幺二三四五.  Short numbers (one or two digits) are read as quantities
 (24 -> 二十四).  Years keep 一 (2021年 -> 二零二一年).  Latin letters are
 spelled with Chinese approximations because the ``cmn-latn-pinyin`` voice
-reads Latin text as pinyin.
+reads Latin text as pinyin.  A masked number (138****1111) is read as its
+tail only (尾号幺幺幺幺): the caller must never hear a shorter number that
+sounds complete.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["digits_to_speech", "number_to_chinese", "normalise_for_speech"]
+__all__ = ["digits_to_speech", "number_to_chinese", "normalise_for_speech", "speak_masked_numbers"]
 
 _DIGITS_YAO = "零幺二三四五六七八九"
 _DIGITS_YI = "零一二三四五六七八九"
@@ -25,6 +27,9 @@ _LETTERS = {
 _MEASURE_WORDS = "个小天周位次分件条项"
 # An id-like token: letters and digits mixed, or a run of 3+ digits (phone, hotline, ticket).
 _TOKEN = re.compile(r"\+?[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*")
+# A masked number: visible head digits + 2 or more stars + visible tail (138****1111,
+# +86*******1111), or 3 or more stars + tail (****1111; two stars alone are Markdown bold).
+_MASKED = re.compile(r"(?:\+?\d{2,}[*＊]{2,}|(?<![\w*＊])[*＊]{3,})(\d{1,4})(?![\d*＊])")
 
 
 def digits_to_speech(digits: str, yao: bool = True) -> str:
@@ -61,8 +66,18 @@ def _spell(token: str, next_char: str) -> str:
     return token  # a Latin word: leave it to the voice
 
 
+def speak_masked_numbers(text: str) -> str:
+    """Replace masked numbers by 尾号<tail> (138****1111 -> 尾号1111).
+
+    Run before anything strips ``*`` (Markdown cleanup), otherwise the head and
+    tail fuse into 1381111, which is read out as if it were the whole number.
+    """
+    return _MASKED.sub(lambda m: f"尾号{m.group(1)}", text)
+
+
 def normalise_for_speech(text: str) -> str:
     """Rewrite ``text`` so espeak-ng reads numbers and ids the hotline way."""
+    text = speak_masked_numbers(text)
 
     def repl(m: re.Match[str]) -> str:
         nxt = text[m.end() : m.end() + 1]

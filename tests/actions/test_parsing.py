@@ -103,3 +103,30 @@ def test_mask_phone() -> None:
 )
 def test_anonymity(text: str, wish: bool | None) -> None:
     assert parse_anonymous(text) is wish
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("是的", "13800001111"),
+        ("对", "13800001111"),
+        ("就用这个号码", "13800001111"),
+        ("可以，不用换", "13800001111"),
+        ("不对", None),
+        ("不是这个号", None),
+        ("不用这个，换一个", None),
+        ("别用这个号", None),
+        ("13900002222", "13900002222"),
+        ("不对，是13900002222", "13900002222"),
+        ("不留了", "未留"),
+    ],
+)
+def test_own_number_offer_answers(answer: str, expected: str | None) -> None:
+    from actions.slot_values import value_for_field
+
+    result = value_for_field("contact_phone", answer, channel_phone="13800001111")
+    if expected is None:
+        assert result.problem and "联系电话" in result.problem
+        assert not result.slots
+    else:
+        assert result.slots == {"contact_phone": expected}

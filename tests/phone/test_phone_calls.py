@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bot.phone_prompts import GREETING
+from bot.phone_prompts import ANYTHING_ELSE, GOODBYE, GREETING
 from speech.codec_g711 import ulaw_decode
 from speech.settings import PhoneSettings
+from tests.auxil import sip_fake_rasa
 from tests.auxil.sip_audio import Dtmf, Silence, Speech, synth, write_caller_pcap
 from tests.auxil.sip_recorder import RtpRecorder, speech_seconds
 from tests.auxil.sip_sipp import SCENARIOS, render_call, run_sipp
@@ -200,3 +202,88 @@ async def test_cancel_while_ringing(make_phone, scenario_dir: Path) -> None:
     )
     assert result.returncode == 0, result.explain()
     assert service.ua.calls == {}
+
+
+@pytest.fixture
+def ticket_wraps_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake's ticket reply carries what action_submit_complaint sends on ``tel:``."""
+    original = sip_fake_rasa.hotline_reply
+
+    def reply(message: str, history: list[str]) -> list[dict[str, Any]]:
+        if message == "/affirm":
+            return [{"text": "您的诉求已受理，工单号：BJ20240001。",
+                     "custom": {"ticket_id": "BJ20240001", "phone": "wrap_up"}}]  # fmt: skip
+        return original(message, history)
+
+    monkeypatch.setattr(sip_fake_rasa, "hotline_reply", reply)
+
+
+def _record_spoken(service, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every piece of text the call flow hands to TTS, in order."""
+    spoken: list[str] = []
+    synthesize = service.deps.tts.synthesize
+
+    async def recording(text: str) -> bytes:
+        spoken.append(text)
+        return await synthesize(text)
+
+    monkeypatch.setattr(service.deps.tts, "synthesize", recording)
+    return spoken
+
+
+TO_TICKET = [Silence(0.4), Speech(COMPLAINT), Silence(2.5), Speech(ADDRESS), Silence(3.0),
+             Speech("确认")]  # fmt: skip
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_silence_after_the_ticket_says_goodbye_and_hangs_up(
+    make_phone, rasa_backend, scenario_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认"])
+    spoken = _record_spoken(service, monkeypatch)
+    # "bot" ending: SIPp fails unless the bot sends BYE within the timeout.
+    await _call(scenario_dir, service, [*TO_TICKET, Silence(12)], "bot", timeout_s=40)
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason == "completed"
+    # The ticket reply is cut at its colon (the first piece plays sooner), then the
+    # wrap-up question, and after the silence the goodbye is the last thing said.
+    assert spoken[-4:] == ["您的诉求已受理，工单号：", "BJ20240001。", ANYTHING_ELSE, GOODBYE]
+    # The complaint was filed by the ticket turn: no /call_ended after it.
+    assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm"]
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_nothing_more_after_the_ticket_hangs_up(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    # A long no-input timer: only the caller's 没有了 can end the call in time.
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", "没有了"], no_input_s=60)
+    segments = [*TO_TICKET, Silence(3.0), Speech("没有了"), Silence(10)]
+    await _call(scenario_dir, service, segments, "bot", timeout_s=40)
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason == "completed"
+    assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm"]
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_something_else_after_the_ticket_continues_the_conversation(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    other = "还有路灯坏了"
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", other], no_input_s=60)
+    other_s = len(await asyncio.to_thread(synth, other, SPEED)) / 16000
+    to_ticket_s = sum(
+        [0.4, 2.5, 3.0, 3.0]
+        + [
+            len(await asyncio.to_thread(synth, t, SPEED)) / 16000
+            for t in (COMPLAINT, ADDRESS, "确认")
+        ]
+    )
+    segments = [*TO_TICKET, Silence(3.0), Speech(other), Silence(10)]
+    hang_at = to_ticket_s + other_s + 4.0  # after the bot answered the new problem
+    await _call(scenario_dir, service, segments, "caller", hold_ms=int(hang_at * 1000))
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason != "completed"
+    # The new problem went to Rasa, and hanging up in the middle of it files it.
+    assert rasa_backend.messages(flow.sender) == [
+        COMPLAINT, ADDRESS, "/affirm", other, "/call_ended"]  # fmt: skip

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from bot.phone_prompts import button_options, match_button, phone_action, spoken_reply, wants_human
+import pytest
+
+from bot.phone_prompts import (
+    button_options,
+    is_done,
+    match_button,
+    phone_action,
+    speech_chunks,
+    spoken_reply,
+    wants_human,
+)
 from bot.rasa_client import BotButton
+from speech.tts_text import normalise_for_speech, speak_masked_numbers
 
 BUTTONS: list[BotButton] = [
     {"title": "满意", "payload": "/satisfied"},
@@ -32,3 +43,110 @@ def test_call_control() -> None:
     assert phone_action([{"text": "再见", "custom": {"phone": "hangup"}}]) == "hangup"
     assert phone_action([{"custom": {"handoff": True}}]) == "transfer"
     assert phone_action([{"text": "hi"}]) is None
+
+
+# The menus the phone flow reads out, as actions/form_complaint.py and
+# actions/actions_survey.py send them.
+ANONYMOUS: list[BotButton] = [
+    {"title": "需要保密", "payload": "需要保密"},
+    {"title": "不需要", "payload": "不需要保密"},
+]
+READ_BACK: list[BotButton] = [
+    {"title": "确认提交", "payload": "确认"},
+    {"title": "修改", "payload": "需要修改"},
+    {"title": "取消", "payload": "取消"},
+]
+SATISFACTION: list[BotButton] = [
+    {"title": "满意", "payload": "满意"},
+    {"title": "基本满意", "payload": "基本满意"},
+    {"title": "不满意", "payload": "不满意"},
+]
+OWN_NUMBER: list[BotButton] = [{"title": "用 138****1111", "payload": "+8613800001111"}]
+CATEGORY: list[BotButton] = [
+    {"title": "市容环境·噪音", "payload": "噪音"},
+    {"title": "其他", "payload": "其他"},
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "buttons", "payload"),
+    [
+        ("不需要保密", ANONYMOUS, "不需要保密"),  # not 需要保密, found inside it
+        ("我不需要", ANONYMOUS, "不需要保密"),
+        ("需要保密", ANONYMOUS, "需要保密"),
+        ("不，需要保密", ANONYMOUS, "需要保密"),  # the comma ends the negation
+        ("不用保密", ANONYMOUS, None),  # no title said plainly: Rasa reads it
+        ("没必要需要保密", ANONYMOUS, None),
+        ("别取消", READ_BACK, None),
+        ("不用修改了确认提交", READ_BACK, "确认"),
+        ("不是很满意", SATISFACTION, None),
+        ("不满意", SATISFACTION, "不满意"),
+        ("基本满意", SATISFACTION, "基本满意"),  # the longest title wins
+        ("满意，不是不满意", SATISFACTION, "满意"),
+        ("市容环境噪音", CATEGORY, "噪音"),
+    ],
+)
+def test_a_negated_title_never_selects_its_button(
+    answer: str, buttons: list[BotButton], payload: str | None
+) -> None:
+    assert match_button(answer, buttons) == payload
+
+
+@pytest.mark.parametrize("answer", ["是", "是的", "对", "可以", "好", "嗯", "行", "好的。", "对对对",
+                                    "就用这个号码"])  # fmt: skip
+def test_a_bare_yes_selects_the_only_button(answer: str) -> None:
+    # What the web and Telegram button sends: the number itself.
+    assert match_button(answer, OWN_NUMBER) == "+8613800001111"
+
+
+@pytest.mark.parametrize("answer", ["不是", "不用", "换一个", "不对", "是13900001111"])
+def test_a_no_at_a_single_button_goes_to_rasa_as_text(answer: str) -> None:
+    assert match_button(answer, OWN_NUMBER) is None
+
+
+def test_a_bare_yes_with_several_buttons_is_left_to_rasa() -> None:
+    assert match_button("是", ANONYMOUS) is None
+
+
+def test_masked_numbers_are_read_as_their_tail() -> None:
+    text, _ = spoken_reply([
+        {"text": "请问联系电话用您现在的号码 138****1111 吗？", "buttons": OWN_NUMBER},
+    ])  # fmt: skip
+    assert "1381111" not in text
+    assert text == "请问联系电话用您现在的号码 尾号1111 吗？用 尾号1111请按1。"
+    assert normalise_for_speech("号码 +86*******1111") == "号码 尾号幺幺幺幺"
+    assert normalise_for_speech("****2345") == "尾号二三四五"
+    assert speak_masked_numbers("**12345** 和 **谢谢**") == "**12345** 和 **谢谢**"  # Markdown
+
+
+READ_BACK_TEXT = (
+    "请核对您的诉求：\n类型：投诉\n类别：市容环境·噪音\n地点：望京西园三区\n"
+    "联系电话：13800001111\n个人信息保密：否\n"
+    "信息无误请回复“确认”；不需要了请说“取消”。"
+)
+
+
+def test_replies_are_cut_at_colons_semicolons_and_line_breaks() -> None:
+    chunks = speech_chunks(READ_BACK_TEXT)
+    assert "".join(chunks) == READ_BACK_TEXT  # nothing lost
+    assert chunks == [
+        "请核对您的诉求：", "\n类型：投诉\n", "类别：市容环境·噪音\n", "地点：望京西园三区\n",
+        "联系电话：", "13800001111\n", "个人信息保密：否\n", "信息无误请回复“确认”；",
+        "不需要了请说“取消”。",
+    ]  # fmt: skip
+    assert speech_chunks("好的。请问地址在哪里？") == ["好的。请问地址在哪里？"]
+    assert speech_chunks("") == [] and speech_chunks("好。") == ["好。"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "done"),
+    [("没有", True), ("没了", True), ("再见", True), ("没有了，谢谢，再见。", True),
+     ("好的谢谢", True), ("嗯", False), ("有", False), ("还有一个问题", False),
+     ("没有路灯", False)],
+)  # fmt: skip
+def test_nothing_more_to_say(answer: str, done: bool) -> None:
+    assert is_done(answer) is done
+
+
+def test_wrap_up_is_a_call_control_request() -> None:
+    assert phone_action([{"text": "工单号：BJ1", "custom": {"phone": "wrap_up"}}]) == "wrap_up"
