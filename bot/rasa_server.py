@@ -185,12 +185,42 @@ def install_pooled_action_session() -> None:
             headers=config.headers,
             auth=aiohttp.BasicAuth(auth["username"], auth["password"]) if auth else None,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=_KEEPALIVE_S),
+            # limit=0: no cap on parallel calls, as with Rasa's session per call.
+            connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=_KEEPALIVE_S),
         )
         _sessions[key] = (loop, session)
         return session
 
     EndpointConfig.request = request  # type: ignore[method-assign]
+    _close_sessions_when_rasa_stops()
+
+
+async def close_pooled_sessions(*_: Any) -> None:
+    """Close the shared sessions of the running loop (Sanic ``after_server_stop``)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for key, (owner, session) in list(_sessions.items()):
+        if owner is loop:
+            del _sessions[key]
+            await session.close()
+
+
+def _close_sessions_when_rasa_stops() -> None:
+    """Register :func:`close_pooled_sessions` on the Sanic app Rasa builds."""
+    from rasa.core import run
+
+    configure = run.configure_app
+    if getattr(configure, "_jiesu_closes_sessions", False):
+        return
+
+    def configure_app(*args: Any, **kwargs: Any) -> Any:
+        app = configure(*args, **kwargs)
+        app.register_listener(close_pooled_sessions, "after_server_stop")
+        return app
+
+    configure_app._jiesu_closes_sessions = True  # type: ignore[attr-defined]
+    run.configure_app = configure_app
 
 
 def main() -> None:

@@ -15,6 +15,10 @@ changes that pair, and the tracker is then rebuilt from the database the way
 Rasa does it.  A tracker that was handed out and changed but not saved (a turn
 that failed half-way) is never handed out again.  Rows are written exactly as
 Rasa writes them, so the stock store reads this database, and the other way round.
+Only trackers holding one session are cached (what Rasa's ``retrieve`` returns), and a
+new model's domain (``PUT /model``) drops them.  One visible difference remains: Rasa's
+``POST /conversations/<id>/execute`` fetches the tracker twice and, with the cache,
+answers with the state after the action rather than before it.
 
 Configure it in ``endpoints.yml`` (``type: bot.tracker_store.CachedSQLTrackerStore``,
 same ``url`` as the SQL store); ``JIESU_TRACKER_CACHE_SIZE`` sets how many
@@ -31,6 +35,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 __all__ = ["CachedSQLTrackerStore", "DEFAULT_CACHE_SIZE", "MAX_CACHED_EVENTS"]
@@ -49,6 +54,7 @@ class _Entry:
     stored_len: int  # events of ``tracker`` already in the database
     row_count: int  # count(id) of the conversation's rows when last seen
     max_id: int | None  # max(id) of the conversation's rows when last seen
+    domain: Any = None  # the domain the tracker's slots were built from
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
@@ -96,9 +102,18 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         return int(count), max_id
 
     def _remember(self, sender_id: str, entry: _Entry) -> None:
-        if self.cache_size == 0 or len(entry.tracker.events) > MAX_CACHED_EVENTS:
+        """Cache a tracker that looks exactly like the one Rasa would load.
+
+        Rasa loads only the latest session; a tracker object that lived through a
+        session start holds the earlier one too (other metadata, another
+        ``/story``, and Rasa's own count-based save would mis-slice it).  Such a
+        tracker is not kept: the next turn loads the new session from the database.
+        """
+        sessions = sum(isinstance(event, SessionStarted) for event in entry.tracker.events)
+        if self.cache_size == 0 or sessions > 1 or len(entry.tracker.events) > MAX_CACHED_EVENTS:
             self._cache.pop(sender_id, None)
             return
+        entry.domain = self.domain
         self._cache[sender_id] = entry
         self._cache.move_to_end(sender_id)
         while len(self._cache) > self.cache_size:
@@ -114,10 +129,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         entry = self._cache.get(sender_id)
         if entry is not None:
             clean = len(entry.tracker.events) == entry.stored_len
-            if clean and (entry.row_count, entry.max_id) == version:
+            current = (entry.row_count, entry.max_id) == version and entry.domain is self.domain
+            if clean and current:
                 self._cache.move_to_end(sender_id)
                 return entry.tracker
-            if clean:  # someone else wrote: the cached object is stale
+            if clean:  # someone else wrote, or a new model's domain: the object is stale
                 self._cache.pop(sender_id, None)
             else:  # handed out and not saved: give this caller its own copy
                 return await super().retrieve(sender_id)

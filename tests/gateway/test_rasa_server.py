@@ -63,7 +63,7 @@ async def test_pooled_action_session_keeps_one_connection() -> None:
     from aiohttp.test_utils import TestServer
     from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-    from bot.rasa_server import install_pooled_action_session
+    from bot.rasa_server import _sessions, close_pooled_sessions, install_pooled_action_session
 
     peers: list[object] = []
 
@@ -89,5 +89,9 @@ async def test_pooled_action_session_keeps_one_connection() -> None:
             with pytest.raises(ClientResponseError) as info:
                 await endpoint.request(json={"fail": True}, method="post")
             assert info.value.status == 500
+            sessions = [session for _, session in _sessions.values()]
+            assert len(sessions) == 1
+            await close_pooled_sessions()
+            assert sessions[0].closed and not _sessions
     finally:
         EndpointConfig.request = original  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 
 from bot.tracker_store import CachedSQLTrackerStore
 
@@ -101,3 +101,44 @@ async def test_cache_off_and_bounded(domain: Domain, db_url: str) -> None:
 async def test_sqlite_connection_is_pooled(domain: Domain, db_url: str) -> None:
     store = _store(domain, db_url)
     assert type(store.engine.pool).__name__ == "QueuePool"
+
+
+async def _new_session(store: SQLTrackerStore, sender: str, text: str) -> None:
+    """A turn that starts a new conversation session (as after session expiry)."""
+    tracker = await store.get_or_create_tracker(sender)
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text, {"name": "report_problem", "confidence": 0.9}))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+
+
+async def test_a_new_session_is_loaded_like_rasa_does(domain: Domain, db_url: str) -> None:
+    store = _store(domain, db_url)
+    stock = SQLTrackerStore(domain=domain, host=db_url)
+    await _new_session(store, "tel:1", "old-1")
+    await _turn(store, "tel:1", "old-2")
+    await _new_session(store, "tel:1", "new-1")
+    mine = await store.retrieve("tel:1")
+    theirs = await stock.retrieve("tel:1")
+    assert mine is not None and theirs is not None
+    assert _dicts(mine) == _dicts(theirs)  # only the latest session, as Rasa loads it
+    # A turn whose cache entry is evicted half-way falls back to Rasa's save:
+    # nothing may be written twice.
+    mine.update(UserUttered("new-2", {"name": "report_problem", "confidence": 0.9}))
+    store._cache.clear()
+    await store.save(mine)
+    full = await stock.retrieve_full_tracker("tel:1")
+    assert full is not None
+    texts = [e.text for e in full.events if isinstance(e, UserUttered)]
+    assert texts == ["old-1", "old-2", "new-1", "new-2"]
+
+
+async def test_a_new_domain_drops_cached_trackers(domain: Domain, db_url: str) -> None:
+    store = _store(domain, db_url)
+    await _turn(store, "web:d", "一")
+    cached = await store.retrieve("web:d")
+    assert await store.retrieve("web:d") is cached
+    store.domain = Domain.load(str(PROJECT / "domain.yml"))  # what PUT /model does
+    assert await store.retrieve("web:d") is not cached
