@@ -1,9 +1,9 @@
 """The survey scheduler: turns due jobs into delivered surveys, with retries.
 
-One :class:`SurveyScheduler` per gateway.  Each round claims due jobs (a
-lease in the database, so several gateways never deliver one job twice),
-checks the calling hours, and hands each job to ``deliver`` (the channel
-relays).  A failed delivery is retried ``attempts`` times, spaced out inside
+One :class:`SurveyScheduler` per gateway.  Each round claims due jobs one at
+a time, right before delivering each (a lease in the database, so several
+gateways never deliver one job twice), checks the calling hours, and hands
+each job to ``deliver`` (the channel relays).  A failed delivery is retried ``attempts`` times, spaced out inside
 the calling window; a busy conversation is put back without using a try.
 
 Each round also sweeps surveys that went out but were never answered within
@@ -70,6 +70,7 @@ class SurveyScheduler:
         lease_s: float = 120.0,
         batch: int = 20,
         postback: PostBack | None = None,
+        round_cap: int = 1000,
     ):
         self.store = store
         self.postback = postback
@@ -79,6 +80,9 @@ class SurveyScheduler:
         self.clock = clock
         self.lease_s = lease_s
         self.batch = batch
+        # Deliveries per round at most: a job that is due again at once (a relay
+        # asking for no delay, a clock that does not move) cannot spin a round forever.
+        self.round_cap = round_cap
         self._wake = asyncio.Event()
         self._round = asyncio.Lock()
         self._stopping = False
@@ -104,25 +108,38 @@ class SurveyScheduler:
         return done
 
     async def run_due(self) -> RunReport:
-        """Deliver every job that is due now (one round); returns counts."""
+        """Deliver every job that is due now (one round); returns counts.
+
+        Jobs are claimed one at a time, right before delivery: a lease taken for a
+        whole batch would lapse while the first jobs ring or wait for Rasa, and
+        another gateway would deliver the rest a second time.
+        """
         report = RunReport()
         async with self._round:
             await self._expire_unanswered(report)
-            if self.postback is not None:
-                report.posted += await self.postback.retry_due(self.batch)
-            while True:
-                now = self.clock()
-                jobs = await asyncio.to_thread(self.store.claim_due, now, self.batch, self.lease_s)
-                if not jobs:
-                    return report
-                for job in jobs:
-                    if self._stopping:
-                        # Shutting down: hand the rest back now rather than at lease expiry.
-                        await asyncio.to_thread(self.store.release, job)
-                        continue
-                    await self._run_one(job, report)
+            await self._retry_postbacks(report)
+            for _ in range(self.round_cap):
                 if self._stopping:
-                    return report
+                    break
+                job = await asyncio.to_thread(self.store.claim_next, self.clock(), self.lease_s)
+                if job is None:
+                    break
+                try:
+                    await self._run_one(job, report)
+                except Exception:
+                    # e.g. the database failing in mark_sent: the lease runs out and the
+                    # job is due again; the other jobs still go out.
+                    log.exception("survey of %s: round step failed", job.ticket_id)
+        return report
+
+    async def _retry_postbacks(self, report: RunReport) -> None:
+        """Retry due post-backs; whatever goes wrong there, the deliveries still run."""
+        if self.postback is None:
+            return
+        try:
+            report.posted += await self.postback.retry_due(self.batch)
+        except Exception:
+            log.exception("survey post-back retries failed; deliveries go on")
 
     async def _expire_unanswered(self, report: RunReport) -> None:
         timeout = self.settings.answer_timeout_s
@@ -198,11 +215,12 @@ class SurveyScheduler:
         self._task = asyncio.create_task(self.run(), name="survey-scheduler")
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """Finish the delivery in hand (bounded by ``grace_s``), release the rest, stop.
+        """Finish the delivery in hand (bounded by ``grace_s``), claim no more, stop.
 
         Cancelling in the middle of a delivery would leave its job claimed until the
         lease runs out (the survey may or may not have gone out), so the current job
-        is allowed to finish; jobs claimed but not started are released at once.
+        is allowed to finish.  Jobs are claimed one at a time, so no other job is
+        held: the next gateway can take them at once.
         """
         self._stopping = True
         self._wake.set()

@@ -40,6 +40,10 @@ def _num(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+# 2 ** 60 × any sane first delay is beyond any cap someone would configure.
+_MAX_DOUBLINGS = 60
+
+
 @dataclass(frozen=True)
 class SurveySettings:
     """How and when residents are called back after their ticket is resolved."""
@@ -67,12 +71,18 @@ class SurveySettings:
     # (JIESU_SURVEY_POSTBACK_RETRY, JIESU_SURVEY_POSTBACK_MAX_BACKOFF).
     postback_retry_s: float = 30.0
     postback_max_backoff_s: float = 3600.0
+    # Post-back tries per answered survey before it is given up (``gave_up``; the answers
+    # still count in the figures) (JIESU_SURVEY_POSTBACK_ATTEMPTS).
+    postback_attempts: int = 50
 
     def postback_backoff(self, failures: int) -> float:
-        """Seconds before the next post-back try after ``failures`` failed ones."""
-        return float(
-            min(self.postback_max_backoff_s, self.postback_retry_s * 2 ** max(0, failures - 1))
-        )
+        """Seconds before the next post-back try after ``failures`` failed ones.
+
+        The exponent is capped: ``2 ** 1024`` does not fit a float, and an
+        OverflowError here would stop the retries (and the round) for good.
+        """
+        exponent = min(max(0, failures - 1), _MAX_DOUBLINGS)
+        return float(min(self.postback_max_backoff_s, self.postback_retry_s * 2.0**exponent))
 
     @property
     def hours(self) -> CallingHours:
@@ -101,6 +111,9 @@ class SurveySettings:
             ),
             postback_max_backoff_s=_num(
                 env, "JIESU_SURVEY_POSTBACK_MAX_BACKOFF", cls.postback_max_backoff_s
+            ),
+            postback_attempts=max(
+                1, int(_num(env, "JIESU_SURVEY_POSTBACK_ATTEMPTS", cls.postback_attempts))
             ),
         )
         try:

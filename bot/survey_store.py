@@ -24,6 +24,10 @@ from tickets.db import make_engine
 __all__ = [
     "ANSWERED",
     "CANCELLED",
+    "POSTBACK_DONE",
+    "POSTBACK_GAVE_UP",
+    "POSTBACK_PENDING",
+    "POSTBACK_REJECTED",
     "FAILED",
     "OPTED_OUT",
     "SCHEDULED",
@@ -42,6 +46,10 @@ UNANSWERED = "unanswered"
 # Post-back of the answers onto the ticket: waiting / done / refused for good (4xx);
 # NULL = nothing to post.
 POSTBACK_PENDING, POSTBACK_DONE, POSTBACK_REJECTED = "pending", "done", "rejected"
+# Tried JIESU_SURVEY_POSTBACK_ATTEMPTS times without success: no more tries (answers still count).
+POSTBACK_GAVE_UP = "gave_up"
+# A reopen stops these (a late answer must not close a ticket staff have reopened).
+_CANCELLABLE = (SCHEDULED, SENT, UNANSWERED, FAILED)
 
 metadata = sa.MetaData()
 jobs_table = sa.Table(
@@ -187,7 +195,31 @@ def _migrate(engine: Engine) -> None:
                     sa.text(f"ALTER TABLE {jobs_table.name} ADD COLUMN {column.name} {ddl}{clause}")
                 )
         except (OperationalError, ProgrammingError) as exc:
-            if "duplicate" not in str(exc).lower() and "already exists" not in str(exc).lower():
+            if not _already_there(exc):
+                raise
+    _migrate_indexes(engine)
+
+
+def _already_there(exc: Exception) -> bool:
+    """The DDL lost a race with another process doing the same (SQLite or PostgreSQL wording)."""
+    text = str(exc).lower()
+    return "duplicate" in text or "already exists" in text
+
+
+def _migrate_indexes(engine: Engine) -> None:
+    """Create the indexes of columns :func:`_migrate` just added (``create_all`` skipped them).
+
+    Without the index on ``postback`` every scheduler round scans the whole table
+    for pending post-backs.  Idempotent, and safe when two processes race.
+    """
+    have = {ix["name"] for ix in sa.inspect(engine).get_indexes(jobs_table.name)}
+    for index in jobs_table.indexes:
+        if index.name in have:
+            continue
+        try:
+            index.create(engine, checkfirst=True)
+        except (OperationalError, ProgrammingError) as exc:
+            if not _already_there(exc):
                 raise
 
 
@@ -266,13 +298,18 @@ class SurveyStore:
             return None
 
     def cancel(self, ticket_id: str, reason: str) -> bool:
-        """Cancel a job not yet answered (ticket reopened); True if one was cancelled."""
+        """Cancel a job not yet answered (ticket reopened); True if one was cancelled.
+
+        Jobs given up as ``unanswered``/``failed`` are cancelled too: they still take a
+        late answer (:meth:`record_answers`), and that answer would otherwise close a
+        ticket staff have just reopened.  Resolved again, the ticket gets a new survey.
+        """
         with self.engine.begin() as conn:
             result = conn.execute(
                 jobs_table.update()
                 .where(
                     jobs_table.c.ticket_id == ticket_id.upper(),
-                    jobs_table.c.status.in_([SCHEDULED, SENT]),
+                    jobs_table.c.status.in_(_CANCELLABLE),
                 )
                 .values(status=CANCELLED, last_error=reason[:500], claimed_until=0.0)
             )
@@ -296,17 +333,28 @@ class SurveyStore:
         job = self.get(ticket_id)
         return job if job.claim_token == token and job.status == SCHEDULED else None
 
-    def claim_due(self, now: float, limit: int = 20, lease_s: float = 120.0) -> list[SurveyJob]:
-        """Claim up to ``limit`` scheduled jobs whose time has come."""
+    def claim_next(
+        self, now: float, lease_s: float = 120.0, candidates: int = 10
+    ) -> SurveyJob | None:
+        """Claim the oldest due scheduled job, or None when nothing is due (or all are taken).
+
+        One job at a time, right before it is worked: a lease taken for a whole batch
+        would run out while earlier jobs are delivered, and another gateway would
+        deliver the later ones a second time.  ``candidates`` ids are tried in order so
+        that losing the race for the oldest one to another gateway is not "nothing due".
+        """
         ids = self._ready_ids(
             jobs_table.c.status == SCHEDULED,
             jobs_table.c.due_at <= now,
             jobs_table.c.claimed_until < now,
             order_by=jobs_table.c.due_at,
-            limit=limit,
+            limit=candidates,
         )
-        claimed = [self.claim(ticket_id, now, lease_s) for ticket_id in ids]
-        return [job for job in claimed if job is not None]
+        for ticket_id in ids:
+            job = self.claim(ticket_id, now, lease_s)
+            if job is not None:
+                return job
+        return None
 
     def _ready_ids(self, *conditions: Any, order_by: Any, limit: int) -> list[str]:
         """Ticket ids of the rows meeting ``conditions``, oldest ``order_by`` first.
@@ -445,7 +493,13 @@ class SurveyStore:
 
     # -- post-back of answers ---------------------------------------------------
     def claim_postback(self, ticket_id: str, now: float, lease_s: float) -> SurveyJob | None:
-        """Take the lease on a pending post-back, or None when it is not ours to post."""
+        """Take the lease on a pending post-back, or None when it is not ours to post.
+
+        The attempt is counted here, with the lease, not after the POST: a process
+        killed (or cancelled, or failing to write ``done``) after the POST leaves the
+        count above zero, so whoever claims the row next reads the ticket before
+        posting again.  ``postback_attempts`` of the returned job includes this one.
+        """
         token = uuid.uuid4().hex
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -455,26 +509,37 @@ class SurveyStore:
                     jobs_table.c.postback == POSTBACK_PENDING,
                     jobs_table.c.postback_claimed_until < now,
                 )
-                .values(postback_claimed_until=now + lease_s, postback_token=token)
+                .values(
+                    postback_claimed_until=now + lease_s,
+                    postback_token=token,
+                    postback_attempts=jobs_table.c.postback_attempts + 1,
+                )
             )
         if result.rowcount != 1:
             return None
         job = self.get(ticket_id)
         return job if job.postback_token == token and job.postback == POSTBACK_PENDING else None
 
-    def claim_postbacks_due(
-        self, now: float, limit: int = 20, lease_s: float = 60.0
-    ) -> list[SurveyJob]:
-        """Claim post-backs whose retry time has come."""
+    def claim_next_postback(
+        self, now: float, lease_s: float = 60.0, candidates: int = 10
+    ) -> SurveyJob | None:
+        """Claim the post-back whose retry time came first, or None.
+
+        One at a time, right before it is posted, for the reason given in
+        :meth:`claim_next`.
+        """
         ids = self._ready_ids(
             jobs_table.c.postback == POSTBACK_PENDING,
             jobs_table.c.postback_due_at <= now,
             jobs_table.c.postback_claimed_until < now,
             order_by=jobs_table.c.postback_due_at,
-            limit=limit,
+            limit=candidates,
         )
-        claimed = [self.claim_postback(t, now, lease_s) for t in ids]
-        return [job for job in claimed if job is not None]
+        for ticket_id in ids:
+            job = self.claim_postback(ticket_id, now, lease_s)
+            if job is not None:
+                return job
+        return None
 
     def _update_postback(self, job: SurveyJob, **values: Any) -> bool:
         with self.engine.begin() as conn:
@@ -489,31 +554,21 @@ class SurveyStore:
             )
         return bool(result.rowcount)
 
+    # The attempt was counted by claim_postback; the marks below only settle it.
     def mark_posted(self, job: SurveyJob) -> bool:
         """The ticket carries the answers; never posted again."""
-        return self._update_postback(
-            job,
-            postback=POSTBACK_DONE,
-            postback_attempts=job.postback_attempts + 1,
-            postback_error=None,
-        )
+        return self._update_postback(job, postback=POSTBACK_DONE, postback_error=None)
 
     def mark_postback_retry(self, job: SurveyJob, error: str, due_at: float) -> bool:
-        return self._update_postback(
-            job,
-            postback_attempts=job.postback_attempts + 1,
-            postback_due_at=due_at,
-            postback_error=error[:500],
-        )
+        return self._update_postback(job, postback_due_at=due_at, postback_error=error[:500])
 
     def mark_postback_rejected(self, job: SurveyJob, error: str) -> bool:
         """The backend refused the post-back (4xx): resending the same body cannot help."""
-        return self._update_postback(
-            job,
-            postback=POSTBACK_REJECTED,
-            postback_attempts=job.postback_attempts + 1,
-            postback_error=error[:500],
-        )
+        return self._update_postback(job, postback=POSTBACK_REJECTED, postback_error=error[:500])
+
+    def mark_postback_gave_up(self, job: SurveyJob, error: str) -> bool:
+        """Out of post-back attempts: stop retrying (the answers still count in the stats)."""
+        return self._update_postback(job, postback=POSTBACK_GAVE_UP, postback_error=error[:500])
 
     def postback_counts(self) -> dict[str, int]:
         """How many answered jobs wait for / completed their post-back."""

@@ -7,7 +7,7 @@ can fail on purpose); the clock is a fake so spacing and backoff are exact.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,10 @@ from bot.survey_settings import SurveySettings
 from bot.survey_stats import compute_stats
 from bot.survey_store import (
     ANSWERED,
+    CANCELLED,
+    FAILED,
     POSTBACK_DONE,
+    POSTBACK_GAVE_UP,
     POSTBACK_PENDING,
     POSTBACK_REJECTED,
     SCHEDULED,
@@ -132,13 +135,22 @@ class Backend:
     """A ticket backend whose status endpoint fails on demand.
 
     ``fail``: answers to give before accepting (503 = outage, 400 = refusal);
-    ``lose_reply``: apply the change, then answer 503 (the reply is lost).
+    ``lose_reply``: apply the change, then answer 503 (the reply is lost);
+    ``hang``: apply the change, then hold the reply until ``hang`` is set (the
+    poster is killed meanwhile); ``statuses``: tickets' current status (staff
+    reopened one) — a ticket not listed is ``resolved``; ``hung``: set once a reply is
+    held; ``probe``: called on
+    each status change, to look at the store while the post is in flight.
     """
 
     fail: list[int] = field(default_factory=list)
     lose_reply: int = 0
+    hang: asyncio.Event | None = None
+    hung: asyncio.Event = field(default_factory=asyncio.Event)
     applied: list[dict[str, str]] = field(default_factory=list)
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    probe: Callable[[], None] | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -147,6 +159,8 @@ class Backend:
         return app
 
     async def status(self, request: web.Request) -> web.Response:
+        if self.probe is not None:
+            self.probe()
         if self.fail:
             code = self.fail.pop(0)
             return web.json_response({"error": "no"}, status=code)
@@ -155,15 +169,22 @@ class Backend:
         attrs = {k[10:-1]: str(v) for k, v in form.items() if k.startswith("attribute[")}
         self.applied.append({"id": srid, "status": str(form["status"]), **attrs})
         self.tickets[srid] = {"service_request_id": srid, "attributes": attrs}
+        self.statuses[srid] = str(form["status"])
+        if self.hang is not None:
+            self.hung.set()
+            await self.hang.wait()
         if self.lose_reply:
             self.lose_reply -= 1
             return web.json_response({"error": "gateway timeout"}, status=503)
-        return web.json_response([self.tickets[srid]])
+        return web.json_response([self.ticket(srid)])
+
+    def ticket(self, srid: str) -> dict[str, Any]:
+        ticket = dict(self.tickets.get(srid, {"service_request_id": srid, "attributes": {}}))
+        ticket["detailed_status"] = self.statuses.get(srid, "resolved")
+        return ticket
 
     async def get(self, request: web.Request) -> web.Response:
-        srid = request.match_info["id"]
-        ticket = self.tickets.get(srid, {"service_request_id": srid, "attributes": {}})
-        return web.json_response([ticket])
+        return web.json_response([self.ticket(request.match_info["id"])])
 
 
 @dataclass
@@ -357,3 +378,159 @@ async def test_action_server_stop_closes_the_backend_session(tmp_path: Path) -> 
         assert session.closed
     finally:
         Sanic._app_registry.pop("rasa_sdk", None)
+
+
+# -- post-back: a poster killed mid-way, reopened tickets, bad rows, give up -------
+async def test_poster_killed_after_the_post_does_not_post_twice(rig: Rig) -> None:
+    job = answered(rig, 30, HAPPY)
+    rig.backend.hang = asyncio.Event()
+    first = asyncio.create_task(rig.postback.post_now(job.ticket_id))
+    await asyncio.wait_for(rig.backend.hung.wait(), 5)  # the POST reached the ticket …
+    first.cancel()  # … and the poster dies before marking it done (shutdown, SIGKILL)
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    rig.backend.hang.set()
+    rig.backend.hang = None
+    assert rig.store.get(job.ticket_id).postback == POSTBACK_PENDING
+    rig.clock.now += 61.0  # its lease has run out
+    assert await rig.postback.retry_due() == 1
+    assert len(rig.backend.applied) == 1  # read the ticket, did not post again
+    assert rig.store.get(job.ticket_id).postback == POSTBACK_DONE
+
+
+async def test_claims_that_never_finished_count_towards_the_limit(rig: Rig) -> None:
+    job = answered(rig, 31, HAPPY)
+    postback = PostBack(rig.store, rig.postback.client, settings(postback_attempts=2), rig.clock)
+    for _ in range(2):  # two tries killed before they could record anything
+        assert rig.store.claim_postback(job.ticket_id, rig.clock.now, 60.0) is not None
+        rig.clock.now += 61.0
+    assert await postback.retry_due() == 0
+    assert rig.store.get(job.ticket_id).postback == POSTBACK_GAVE_UP
+    assert rig.backend.applied == []
+
+
+async def test_ticket_reopened_meanwhile_gets_the_answers_but_keeps_its_status(
+    rig: Rig,
+) -> None:
+    job = answered(rig, 32, HAPPY)  # "满意" would close the ticket …
+    rig.backend.statuses[job.ticket_id] = "reopened"  # … but staff reopened it
+    assert await rig.postback.post_now(job.ticket_id) is True
+    assert [a["status"] for a in rig.backend.applied] == ["reopened"]
+    assert rig.backend.applied[0]["survey_satisfaction"] == "满意"
+    assert rig.store.get(job.ticket_id).postback == POSTBACK_DONE
+
+
+def test_reopen_cancels_a_given_up_survey_so_a_late_answer_is_ignored(
+    store: SurveyStore,
+) -> None:
+    now = at("2026-11-25 09:00")
+    unanswered = store.schedule(new(33), due_at=now).ticket_id
+    failed = store.schedule(new(34), due_at=now).ticket_id
+    with store.engine.begin() as conn:
+        for tid, status in ((unanswered, UNANSWERED), (failed, FAILED)):
+            conn.execute(
+                sa.text("UPDATE survey_jobs SET status = :s WHERE ticket_id = :t"),
+                {"s": status, "t": tid},
+            )
+    for tid in (unanswered, failed):
+        assert store.cancel(tid, "ticket reopened")
+        job = store.record_answers(tid, HAPPY, now + 60)  # old buttons pressed later
+        assert (job.status, job.postback) == (CANCELLED, None)
+        assert store.schedule(new(33 if tid == unanswered else 34), now).status == SCHEDULED
+
+
+def test_backoff_does_not_overflow_after_many_failures() -> None:
+    cfg = settings(postback_retry_s=30.0, postback_max_backoff_s=3600.0)
+    assert cfg.postback_backoff(1) == 30.0
+    assert cfg.postback_backoff(5000) == 3600.0
+
+
+def test_postback_attempts_setting() -> None:
+    assert SurveySettings.from_env({}).postback_attempts == 50
+    assert SurveySettings.from_env({"JIESU_SURVEY_POSTBACK_ATTEMPTS": "7"}).postback_attempts == 7
+    assert SurveySettings.from_env({"JIESU_SURVEY_POSTBACK_ATTEMPTS": "0"}).postback_attempts == 1
+
+
+async def test_post_back_gives_up_after_its_attempts_and_still_counts(rig: Rig) -> None:
+    job = answered(rig, 35, UNHAPPY)
+    postback = PostBack(rig.store, rig.postback.client, settings(postback_attempts=3), rig.clock)
+    rig.backend.fail = [503] * 10
+    assert await postback.post_now(job.ticket_id) is False
+    for _ in range(5):
+        rig.clock.now += 10_000
+        assert await postback.retry_due() == 0
+    assert len(rig.backend.fail) == 7  # three tries, then no more
+    stored = rig.store.get(job.ticket_id)
+    assert (stored.postback, stored.postback_attempts) == (POSTBACK_GAVE_UP, 3)
+    overall = compute_stats(rig.store.jobs()).overall
+    assert (overall.answered, overall.unsatisfied) == (1, 1)
+
+
+class Poisoned:
+    """An Open311 client that hits a bug (not a backend error) on one ticket."""
+
+    def __init__(self, real: Open311Client, bad: str) -> None:
+        self.real, self.bad = real, bad
+
+    async def get_request(self, srid: str, staff: bool = False) -> dict[str, Any]:
+        if srid == self.bad:
+            raise RuntimeError("bug on this row")
+        return await self.real.get_request(srid, staff)
+
+    async def set_status(self, *args: Any, **kw: Any) -> dict[str, Any]:
+        return await self.real.set_status(*args, **kw)
+
+
+async def test_one_bad_post_back_does_not_stop_the_others_or_deliveries(rig: Rig) -> None:
+    bad, good = answered(rig, 36, HAPPY), answered(rig, 37, HAPPY)
+    client = Poisoned(rig.postback.client(), bad.ticket_id)
+    postback = PostBack(rig.store, lambda: client, settings(), rig.clock)  # type: ignore[arg-type, return-value]
+    relay = Relay()
+    sched = SurveyScheduler(rig.store, settings(), relay, clock=rig.clock, postback=postback)
+    due = (await sched.schedule(new(38))).ticket_id
+    report = await sched.run_due()
+    assert (report.posted, report.sent, relay.delivered) == (1, 1, [due])
+    assert rig.store.get(good.ticket_id).postback == POSTBACK_DONE
+    assert rig.store.get(bad.ticket_id).postback == POSTBACK_PENDING  # still retryable
+    assert postback_due(rig.store, bad.ticket_id) == rig.clock.now + 30.0
+    rig.clock.now += 30.0
+    assert await rig.postback.retry_due() == 1
+
+
+async def test_deliveries_run_when_the_post_back_retries_fail(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def db_down(*_: object) -> None:
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(rig.store, "claim_next_postback", db_down)
+    relay = Relay()
+    sched = SurveyScheduler(rig.store, settings(), relay, clock=rig.clock, postback=rig.postback)
+    await sched.schedule(new(38))
+    assert (await sched.run_due()).sent == 1
+
+
+async def test_post_backs_are_claimed_one_at_a_time(rig: Rig) -> None:
+    jobs = [answered(rig, 40 + i, HAPPY) for i in range(3)]
+    rig.backend.fail = [503] * 3
+    for job in jobs:
+        assert await rig.postback.post_now(job.ticket_id) is False
+    held: list[int] = []
+
+    def count_leases() -> None:
+        with rig.store.engine.connect() as conn:
+            held.append(
+                int(
+                    conn.execute(
+                        sa.text(
+                            "SELECT COUNT(*) FROM survey_jobs WHERE postback_claimed_until > :n"
+                        ),
+                        {"n": rig.clock.now},
+                    ).scalar_one()
+                )
+            )
+
+    rig.backend.probe = count_leases
+    rig.clock.now += 30.0
+    assert await rig.postback.retry_due() == 3
+    assert held == [1, 1, 1]  # a lease covers the post in hand only

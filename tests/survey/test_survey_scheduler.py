@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot.survey_errors import SurveyBusy, SurveyDeferred
 from bot.survey_runner import SurveyScheduler
@@ -202,3 +203,80 @@ async def test_two_schedulers_on_postgres_deliver_200_jobs_exactly_once(
     finally:
         for s in stores:
             s.close()
+
+
+class SlowCalls(Relay):
+    """Each delivery takes ``took_s`` of the fake clock (a phone ringing, Rasa thinking).
+
+    During its ``cut_in_at``-th delivery the ``other`` scheduler runs a round,
+    as a second gateway would while this one is busy.
+    """
+
+    def __init__(self, clock: FakeClock, took_s: float, cut_in_at: int) -> None:
+        super().__init__()
+        self.clock, self.took_s, self.cut_in_at = clock, took_s, cut_in_at
+        self.other: SurveyScheduler | None = None
+        self.calls = 0
+
+    async def __call__(self, job: SurveyJob) -> None:
+        self.calls += 1
+        self.clock.now += self.took_s
+        if self.calls == self.cut_in_at and self.other is not None:
+            other, self.other = self.other, None
+            await other.run_due()
+        await super().__call__(job)
+
+
+async def test_lease_shorter_than_the_rounds_work_never_delivers_twice(
+    store: SurveyStore,
+) -> None:
+    clock = FakeClock(at("2026-11-25 10:00"))
+    relay = SlowCalls(clock, took_s=40.0, cut_in_at=3)
+    for i in range(6):
+        store.schedule(new(2000 + i), due_at=clock.now - 1, now=clock.now - 60)
+    settings = SurveySettings(delay_s=0.0)
+    other = Relay()
+    other.delivered = relay.delivered  # one list: every delivery, whoever made it
+    a = SurveyScheduler(store, settings, relay, clock=clock, lease_s=60.0)
+    relay.other = SurveyScheduler(store, settings, other, clock=clock, lease_s=60.0)
+    # Six deliveries of 40 s each against 60 s leases: a lease taken for the whole
+    # batch runs out during the second one, and the other gateway, cutting in at
+    # a's third delivery, would deliver a's remaining jobs again.
+    first = await a.run_due()
+    counts = Counter(relay.delivered)
+    assert len(counts) == 6 and set(counts.values()) == {1}
+    assert 0 < first.sent < 6, "both schedulers took part"
+    assert {j.status for j in store.jobs()} == {SENT}
+
+
+OLD_TABLE = (
+    "CREATE TABLE survey_jobs (ticket_id VARCHAR(60) PRIMARY KEY, sender_id VARCHAR(200)"
+    " NOT NULL, channel VARCHAR(20) NOT NULL, channel_user VARCHAR(200) NOT NULL,"
+    " category VARCHAR(80) NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',"
+    " submitted_at FLOAT NOT NULL, resolved_at FLOAT NOT NULL, status VARCHAR(20)"
+    " NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at FLOAT NOT NULL,"
+    " claimed_until FLOAT NOT NULL DEFAULT 0, claim_token VARCHAR(40), last_error"
+    " TEXT, sent_at FLOAT, answered_at FLOAT, contacted VARCHAR(10), resolved"
+    " VARCHAR(10), satisfaction VARCHAR(10), reason TEXT)"
+)
+
+
+def assert_upgrade_adds_the_postback_index(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(OLD_TABLE))
+    try:
+        for _ in range(2):  # a second process opening it is fine too
+            SurveyStore(url).close()
+        names = {ix["name"] for ix in sa.inspect(engine).get_indexes("survey_jobs")}
+        assert "ix_survey_jobs_postback" in names
+    finally:
+        engine.dispose()
+
+
+def test_old_sqlite_database_gets_the_postback_index(tmp_path: Path) -> None:
+    assert_upgrade_adds_the_postback_index(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_old_postgres_database_gets_the_postback_index(pg_url: str) -> None:  # noqa: F811
+    assert_upgrade_adds_the_postback_index(pg_url)
