@@ -38,6 +38,11 @@ def rasa_env(cfg: Config, base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    # One BLAS/OpenMP thread: the per-turn matrices are tiny, and idle BLAS threads
+    # spin — measured, they doubled Rasa's CPU per turn for the same latency
+    # (benchmarks/turn_latency.py, docs/performance.md).  Set them to override.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
     return env
 
 
