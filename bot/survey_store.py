@@ -194,7 +194,7 @@ def _migrate(engine: Engine) -> None:
                 conn.execute(
                     sa.text(f"ALTER TABLE {jobs_table.name} ADD COLUMN {column.name} {ddl}{clause}")
                 )
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
             if not _already_there(exc):
                 raise
     _migrate_indexes(engine)
@@ -218,9 +218,29 @@ def _migrate_indexes(engine: Engine) -> None:
             continue
         try:
             index.create(engine, checkfirst=True)
-        except (OperationalError, ProgrammingError) as exc:
+        except (OperationalError, ProgrammingError, IntegrityError) as exc:
             if not _already_there(exc):
                 raise
+
+
+def _reopened_by_its_answers(resolved_now: float) -> Any:
+    """SQL condition: an answered job whose unhappy answers reopened the ticket.
+
+    When such a ticket is resolved again (after its answers, with the post-back
+    finished) the resident is surveyed again — the survey form promised
+    "办结后会再次联系您".  A repeated event for the new resolution does not match
+    (``resolved_at`` is then newer than the answers), so it never re-arms twice.
+    A stale duplicate of the *first* resolution arriving after the answers would
+    re-arm it (the backend's event has no resolution time to tell them apart).
+    """
+    c = jobs_table.c
+    return sa.and_(
+        c.status == ANSWERED,
+        sa.or_(c.satisfaction == "不满意", c.resolved == "no"),
+        c.answered_at > c.resolved_at,
+        c.answered_at < resolved_now,
+        sa.or_(c.postback.is_(None), c.postback != POSTBACK_PENDING),
+    )
 
 
 class SurveyStore:
@@ -265,10 +285,15 @@ class SurveyStore:
                     jobs_table.update()
                     .where(
                         jobs_table.c.ticket_id == values["ticket_id"],
-                        jobs_table.c.status == CANCELLED,
+                        sa.or_(jobs_table.c.status == CANCELLED, _reopened_by_its_answers(now)),
                     )
                     .values(
-                        status=status, attempts=0, due_at=due_at, resolved_at=now, last_error=None
+                        status=status,
+                        attempts=0,
+                        due_at=due_at,
+                        resolved_at=now,
+                        last_error=None,
+                        claimed_until=0.0,
                     )
                 )
         return self.get(new.ticket_id)
@@ -324,6 +349,7 @@ class SurveyStore:
                 .where(
                     jobs_table.c.ticket_id == ticket_id,
                     jobs_table.c.status == SCHEDULED,
+                    jobs_table.c.due_at <= now,  # not one another gateway just put off
                     jobs_table.c.claimed_until < now,
                 )
                 .values(claimed_until=now + lease_s, claim_token=token)

@@ -280,3 +280,46 @@ def test_old_sqlite_database_gets_the_postback_index(tmp_path: Path) -> None:
 
 def test_old_postgres_database_gets_the_postback_index(pg_url: str) -> None:  # noqa: F811
     assert_upgrade_adds_the_postback_index(pg_url)
+
+
+def _answer_and_post(
+    store: SurveyStore, ticket_id: str, answers: SurveyAnswers, now: float
+) -> None:
+    store.record_answers(ticket_id, answers, now)
+    job = store.claim_next_postback(now)
+    assert job is not None and job.ticket_id == ticket_id
+    assert store.mark_posted(job)
+
+
+async def test_resolved_again_after_an_unhappy_answer_is_surveyed_again(
+    store: SurveyStore,
+) -> None:
+    """The survey form promises "办结后会再次联系您" after an unhappy answer."""
+    clock, relay = FakeClock(at("2026-11-25 09:00")), Relay()
+    sched = scheduler(store, clock, relay, delay_s=0.0)
+    unhappy, happy = new(31), new(32)
+    for n in (unhappy, happy):
+        await sched.schedule(n)
+    await sched.run_due()
+    clock.now += 600
+    _answer_and_post(
+        store, unhappy.ticket_id, SurveyAnswers("yes", "no", "不满意", "没修好"), clock()
+    )
+    _answer_and_post(store, happy.ticket_id, SurveyAnswers("yes", "yes", "满意"), clock())
+    assert store.get(unhappy.ticket_id).status == ANSWERED
+    # Staff handle the reopened ticket and resolve it again a day later.
+    clock.now += 86_400
+    again = await sched.schedule(unhappy)
+    assert (again.status, again.attempts) == (SCHEDULED, 0)
+    assert (await sched.schedule(happy)).status == ANSWERED  # a happy answer is final
+    assert (await sched.schedule(unhappy)).status == SCHEDULED  # a duplicate event: still one job
+    await sched.run_due()
+    assert relay.delivered.count(unhappy.ticket_id) == 2
+    assert relay.delivered.count(happy.ticket_id) == 1
+
+
+async def test_a_job_put_off_is_not_claimed_before_its_time(store: SurveyStore) -> None:
+    clock = FakeClock(at("2026-11-25 09:00"))
+    store.schedule(new(41), due_at=clock() + 3600, now=clock())
+    assert store.claim(new(41).ticket_id, clock(), lease_s=60) is None
+    assert store.claim(new(41).ticket_id, clock() + 3600, lease_s=60) is not None
