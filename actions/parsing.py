@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from actions.negation import affirmed, negated, scope_text
 from nlu import extract_location, extract_person_name, extract_phones, normalize_text
 
 __all__ = [
@@ -127,12 +128,27 @@ def parse_yes_no(text: str) -> bool | None:
     return None
 
 
+# "别公开/不要透露" negate the *disclosure*, so they ask for confidentiality and
+# are checked before the no-need words ("不用公开" must not read as "不用").
+_KEEP_PRIVATE = re.compile(r"(不要|不用|不必|没必要|不想|不能|不准|不|别)(公开|透露|泄露|告诉)")
+_NO_NEED = re.compile(
+    r"(不需要|不用|不必|没必要|没有必要|不保密|不匿名|可以公开|公开也|无所谓|没关系)"
+)
+_WANT_PRIVATE = ("保密", "匿名", "需要", "要")
+
+
 def parse_anonymous(text: str) -> bool | None:
-    """Whether the resident wants their identity kept confidential."""
-    t = normalize_text(text)
-    if re.search(r"(不需要保密|不用保密|不保密|可以公开|无所谓|没关系|不需要|不用)", t):
+    """Whether the resident wants their identity kept confidential.
+
+    Hedged refusals ("不是很需要", "不太需要") are a no: the need word is
+    negated, even though it appears in the answer (see :mod:`actions.negation`).
+    """
+    t = scope_text(normalize_text(text))
+    if _KEEP_PRIVATE.search(t):
+        return True
+    if _NO_NEED.search(t) or negated(t, _WANT_PRIVATE):
         return False
-    if re.search(r"(保密|匿名|不要透露|别透露|不公开|需要|要)", t):
+    if affirmed(t, _WANT_PRIVATE):
         return True
     return parse_yes_no(t)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from actions.complaint_fields import hotline_now
+from actions.negation import affirmed, negated, scope_text
 from actions.parsing import has_cjk, is_meaningful, parse_anonymous, valid_phone
 from nlu import (
     CategoryPrediction,
@@ -36,11 +37,17 @@ __all__ = [
 REQUEST_TYPES = ("投诉", "求助", "咨询", "建议", "举报", "表扬")
 UNKNOWN_WORDS = re.compile(r"^(不知道|不清楚|说不清|不确定|不记得|忘了|没有|不晓得)[。.！!]*$")
 NO_PHONE_WORDS = re.compile(r"(不留|不想留|不方便|不提供|没有电话|不给)")
-# "use the number you are calling from?" — yes, unless the yes-word is negated (不对, 别用).
-OWN_NUMBER_YES = re.compile(r"(本机|这个号|当前号码|就用|用这个|可以|是的|对|好|不用换|不换)")
+# "请问联系电话用您现在的号码…吗？" — answers are read in three passes, because
+# "不用换"/"没问题" contain negators yet mean *keep*: explicit keep phrases first
+# (unless themselves negated: "不用这个号", "别用这个"), then explicit refusals,
+# then a generic yes.  A whole-answer "不"/"不用"/"不要" refuses the offer.
+OWN_NUMBER_KEEP = ("不用换", "不换", "别换", "没问题", "没错", "没有别的", "没别的", "没有其他",
+                   "没其他", "就用这个", "就这个", "用这个", "本机", "当前号码", "现在的号", "这个号就")  # fmt: skip
 OWN_NUMBER_NO = re.compile(
-    r"^(不|别|没)|不对|不是|别用|不用这个|(?<!不用)换一个|(?<!不用)换个|另一个|其他号"
+    r"不对|不是|别用|不用这个|不要这个|换一个|换个|另一个|其他号|其它号|别的号|另外的号|"
+    r"^(不|不用|不要|不行|不可以|不好|没有)[了吧啊，]*$"
 )
+OWN_NUMBER_YES = ("可以", "是的", "对", "好", "行", "嗯")
 OTHER_WORDS = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)")
 
 
@@ -91,6 +98,18 @@ def _match_category(answer: str, candidates: list[str]) -> str | None:
     return None
 
 
+def _own_number_answer(text: str) -> bool | None:
+    """Keep the calling number (True), give another (False), or unclear (None)."""
+    t = scope_text(text)
+    if affirmed(t, OWN_NUMBER_KEEP):
+        return True
+    if OWN_NUMBER_NO.search(t) or negated(t, OWN_NUMBER_YES):
+        return False
+    if affirmed(t, OWN_NUMBER_YES):
+        return True
+    return None
+
+
 def value_for_field(
     slot: str,
     answer: str,
@@ -131,12 +150,14 @@ def value_for_field(
                 return FieldResult({"contact_phone": phone})
         if NO_PHONE_WORDS.search(text):
             return FieldResult({"contact_phone": "未留"})
-        if channel_phone and OWN_NUMBER_NO.search(text):
-            return FieldResult(
-                problem="好的，请说一下要留的联系电话：11位手机号，或带区号的座机号。"
-            )
-        if channel_phone and OWN_NUMBER_YES.search(text):
-            return FieldResult({"contact_phone": channel_phone})
+        if channel_phone:
+            keep = _own_number_answer(text)
+            if keep is True:
+                return FieldResult({"contact_phone": channel_phone})
+            if keep is False:
+                return FieldResult(
+                    problem="好的，请说一下要留的联系电话：11位手机号，或带区号的座机号。"
+                )
         return FieldResult(
             problem="这个号码好像不完整。请说11位手机号，或带区号的座机号，比如“010-12345678”。"
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from actions.negation import affirmed, negated, scope_text
+
 __all__ = [
     "LATER",
     "OPT_OUT",
@@ -51,6 +53,14 @@ _BASIC = ("基本满意", "还行", "还可以", "还凑合", "凑合", "一般"
 _SATISFIED = ("非常满意", "很满意", "挺满意", "满意", "很好", "挺好", "不错", "点赞", "感谢",
               "谢谢", "表扬", "及时", "给力")  # fmt: skip
 
+# Words whose negation ("不算解决", "不是很满意", "谈不上满意") flips the answer.
+# "好了" is left out: "又不好了" stays unrecorded rather than guessed.
+_CONTACT_KEYS = _CONTACT_YES + ("联系", "打电话", "来电", "上门", "来人", "回复")
+_SOLVED_KEYS = tuple(w for w in _SOLVED_YES if w != "好了") + (
+    "解决", "修好", "弄好", "处理", "恢复", "整改", "清理",
+)  # fmt: skip
+_POSITIVE = _SATISFIED + _BASIC
+
 _YES = ("是的", "是", "对", "对的", "嗯", "有", "有的", "有过", "好的", "好", "可以", "yes", "ok")
 _NO = ("没有", "没", "否", "不是", "不", "无", "没呢", "还没", "no")
 
@@ -74,15 +84,19 @@ def parse_control(text: str) -> str | None:
 
 
 def parse_satisfaction(text: str) -> str | None:
-    """满意 / 基本满意 / 不满意 from free text ("还行吧" → 基本满意)."""
-    t = _clean(text)
-    if not t:
+    """满意 / 基本满意 / 不满意 from free text ("还行吧" → 基本满意).
+
+    A negated positive word ("不是很满意", "谈不上满意") is 不满意: residents
+    hedge politely, and reading it as 满意 would close a ticket that should reopen.
+    """
+    t = scope_text(text)
+    if not t.strip("，"):
         return None
-    if _has(t, _UNSATISFIED) or _has(t, _NOBODY_CAME):
+    if _has(t, _UNSATISFIED) or _has(t, _NOBODY_CAME) or negated(t, _POSITIVE):
         return "不满意"
-    if _has(t, _BASIC):
+    if affirmed(t, _BASIC):
         return "基本满意"
-    if _has(t, _SATISFIED):
+    if affirmed(t, _SATISFIED):
         return "满意"
     return None
 
@@ -107,9 +121,9 @@ def parse_answers(text: str) -> dict[str, str]:
     "根本没人管" → not contacted, not solved, 不满意, and the sentence is the reason;
     "联系过了，修好了，还行吧" → contacted, solved, 基本满意.
     """
-    t = _clean(text)
+    t = scope_text(text)
     out: dict[str, str] = {}
-    if not t:
+    if not t.strip("，"):
         return out
     if _has(t, _NOBODY_CAME):
         out.update(
@@ -119,13 +133,13 @@ def parse_answers(text: str) -> dict[str, str]:
             survey_reason=text.strip(),
         )
         return out
-    if _has(t, _CONTACT_NO):
+    if _has(t, _CONTACT_NO) or negated(t, _CONTACT_KEYS):
         out["survey_contacted"] = "no"
-    elif _has(t, _CONTACT_YES):
+    elif affirmed(t, _CONTACT_YES):
         out["survey_contacted"] = "yes"
-    if _has(t, _SOLVED_NO):
+    if _has(t, _SOLVED_NO) or negated(t, _SOLVED_KEYS):
         out["survey_resolved"] = "no"
-    elif _has(t, _SOLVED_YES) and not _has(t, ("不好了",)):
+    elif affirmed(t, _SOLVED_YES) and not _has(t, ("不好了",)):
         out["survey_resolved"] = "yes"
     level = parse_satisfaction(text)
     if level:

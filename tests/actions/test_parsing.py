@@ -99,6 +99,20 @@ def test_mask_phone() -> None:
         ("不需要", False),
         ("不需要保密", False),
         ("随便说点", None),
+        # Hedged or negated need: not confidential.
+        ("不是很需要", False),
+        ("不太需要", False),
+        ("没必要", False),
+        ("不必", False),
+        ("不用保密", False),
+        ("不要", False),
+        # Negating the disclosure asks for confidentiality.
+        ("要保密", True),
+        ("保密", True),
+        ("需要，要保密", True),
+        ("不要公开我的信息", True),
+        ("别公开", True),
+        ("不用公开", True),
     ],
 )
 def test_anonymity(text: str, wish: bool | None) -> None:
@@ -119,6 +133,22 @@ def test_anonymity(text: str, wish: bool | None) -> None:
         ("13900002222", "13900002222"),
         ("不对，是13900002222", "13900002222"),
         ("不留了", "未留"),
+        # Keep phrases contain a negator but mean "use this number".
+        ("不用换", "13800001111"),
+        ("不换", "13800001111"),
+        ("别换了", "13800001111"),
+        ("不用了就这个", "13800001111"),
+        ("不用，就用这个号", "13800001111"),
+        ("没问题", "13800001111"),
+        ("没错", "13800001111"),
+        ("没有别的号码", "13800001111"),
+        ("这个号就行", "13800001111"),
+        # ...unless the keep phrase itself is negated, or the whole answer refuses.
+        ("不用这个号", None),
+        ("不是本机", None),
+        ("不用了", None),
+        ("不行", None),
+        ("不", None),
     ],
 )
 def test_own_number_offer_answers(answer: str, expected: str | None) -> None:

@@ -27,6 +27,22 @@ from actions.survey_parsing import (
         ("太差了", "不满意"),
         ("根本没人管", "不满意"),
         ("嗯？", None),
+        # Hedged negation is 不满意, not 满意 (the ticket must reopen).
+        ("不是很满意", "不满意"),
+        ("不是特别满意", "不满意"),
+        ("不够满意", "不满意"),
+        ("谈不上满意", "不满意"),
+        ("算不上满意", "不满意"),
+        ("不是非常满意", "不满意"),
+        ("不觉得满意", "不满意"),
+        ("说不上很满意吧", "不满意"),
+        ("不是 很满意", "不满意"),
+        ("挺满意", "满意"),
+        ("特别满意", "满意"),
+        ("还算满意", "基本满意"),
+        # A clause break ends the negation scope.
+        ("没想到，挺满意的", "满意"),
+        ("谈不上快，但挺满意", "满意"),
     ],
 )
 def test_satisfaction(text: str, level: str | None) -> None:
@@ -54,6 +70,17 @@ def test_nobody_came_settles_everything() -> None:
         ("已解决", {"survey_resolved": "yes"}),
         ("还是老样子，没修好", {"survey_resolved": "no"}),
         ("未解决", {"survey_resolved": "no"}),
+        ("没解决", {"survey_resolved": "no"}),
+        ("还没解决", {"survey_resolved": "no"}),
+        ("不算解决", {"survey_resolved": "no"}),
+        ("谈不上解决了", {"survey_resolved": "no"}),
+        ("没清理", {"survey_resolved": "no"}),
+        ("没人联系", {"survey_contacted": "no"}),
+        ("没有联系我", {"survey_contacted": "no"}),
+        ("不算联系过", {"survey_contacted": "no"}),
+        ("没来人", {"survey_contacted": "no"}),
+        ("联系过了，不是很满意", {"survey_contacted": "yes", "survey_satisfaction": "不满意"}),
+        ("没想到，联系过了", {"survey_contacted": "yes"}),
     ],
 )  # fmt: skip
 def test_answers(text: str, expected: dict[str, str]) -> None:
