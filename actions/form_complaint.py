@@ -155,7 +155,10 @@ class AskDescription(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text="请您描述一下遇到的问题：发生了什么，持续多久了？")
+        dispatcher.utter_message(
+            text="请您描述一下遇到的问题：发生了什么，持续多久了？",
+            json_message={"ask": "description"},  # the phone flow: a form is open
+        )
         return []
 
 

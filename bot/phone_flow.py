@@ -3,8 +3,9 @@
 Greeting -> (VAD endpoint -> ASR -> Rasa -> TTS) per turn, with barge-in
 (speech or a key during a prompt stops it), DTMF as an alternative to
 speech, no-input reprompts and a polite close, ``/call_ended`` when the
-caller hangs up after saying something, REFER for 转人工, and after the
-ticket is filed one "anything else?" before a goodbye and BYE.
+caller hangs up with something unfiled, REFER for 转人工, and after the
+ticket is filed one "anything else?" before a goodbye (which the caller can
+talk over) and BYE.
 """
 
 from __future__ import annotations
@@ -90,6 +91,13 @@ class CallFlow:
         self.finished = False
         # The ticket is filed and ANYTHING_ELSE was asked: silence or 没有 ends the call.
         self.wrapping_up = False
+        # The ticket reply + ANYTHING_ELSE, for * during the wrap-up.
+        self._wrap_up_text = ""
+        # Something was sent to Rasa that no ticket has filed yet: a hang-up or the
+        # no-input close must send /call_ended for it (and only then).
+        self._unfiled = False
+        # The goodbye is playing; speech cancels it, its end hangs up.
+        self._closing = False
         self._rec: Recognizer | None = None
         self._asr_active = False
         self._resampler = Resampler(8000, 16000)
@@ -140,6 +148,10 @@ class CallFlow:
                     await self._on_no_input()
                 if self.finished or self.call.ended.is_set():
                     break
+            if self._closing and not (media.playing or ep.in_speech or self._asr_active):
+                self.finished = True
+                await self.call.hangup("completed")
+                return
             if not (media.playing or ep.in_speech or self._armed or self._digits):
                 ep.arm(clock.now())
                 self._armed = True
@@ -157,6 +169,10 @@ class CallFlow:
     async def _on_speech_started(self, ev: SpeechStarted) -> None:
         self.call.media.stop_playback()  # barge-in
         self._armed = False
+        if self._closing:
+            # Talking over the goodbye: the caller has more to say after all.  Still
+            # at the wrap-up, so a real problem goes to Rasa and 嗯 is asked again.
+            self._closing = False
         grammar = None
         if self.buttons and all(len(b["title"]) <= 6 for b in self.buttons):
             grammar = short_answer_grammar([b["title"] for b in self.buttons])
@@ -182,8 +198,7 @@ class CallFlow:
             await self.say(P.NOT_UNDERSTOOD + P.button_options(self.buttons))
             return
         self.no_input = 0
-        if self.wrapping_up and P.is_done(text):
-            await self._goodbye()
+        if self.wrapping_up and await self._wrap_up_locally(text):
             return
         if P.wants_human(text):
             await self._send(text)
@@ -193,6 +208,24 @@ class CallFlow:
             P.match_button(text, self.buttons) or text, TurnTiming(utt.speech_ended_at, decode_s)
         )
 
+    async def _wrap_up_locally(self, text: str) -> bool:
+        """Answer 请问还有其他问题吗？ without Rasa unless the caller said a problem.
+
+        Rasa would open a new complaint with 没什么了 or 有 as its description, so
+        only substance goes there; False = send ``text`` to Rasa as a normal turn.
+        """
+        answer = P.wrap_up_answer(text)
+        if answer == "done":
+            await self._goodbye()
+        elif answer == "again":
+            await self.say(P.ANYTHING_ELSE)
+        elif answer == "more":
+            # The next utterance is the new problem: a fresh report for Rasa.
+            self.wrapping_up = False
+            self.question = P.GREETING_QUESTION
+            await self.say(P.GO_AHEAD)
+        return answer != "talk"
+
     async def _on_no_input(self) -> None:
         if self.wrapping_up:
             await self._goodbye()
@@ -201,7 +234,7 @@ class CallFlow:
         if self.no_input <= self.deps.settings.max_reprompts:
             await self.say(P.NO_INPUT + self.question)
             return
-        if self.user_turns:
+        if self._unfiled:
             replies = await self._send(CALL_ENDED, end_reason="no_input")
             text, _ = P.spoken_reply(replies or [])
             await self.say(text or P.GOODBYE_NO_INPUT, wait=True)
@@ -218,7 +251,8 @@ class CallFlow:
             self._digits = ""
             await self._turn(self.buttons[int(digit) - 1]["payload"], None)
         elif digit == "*":
-            await self.say(self.question)
+            # At the wrap-up the ticket number is what the caller wants to hear again.
+            await self.say(self._wrap_up_text if self.wrapping_up else self.question)
         elif digit == "#":
             digits, self._digits = self._digits, ""
             if digits:
@@ -231,16 +265,21 @@ class CallFlow:
         utt = self.endpointer.flush(self.deps.clock.now())
         if utt is not None and self._asr_active:
             text, _ = await self._finish_asr()
-            if text:
-                self.wrapping_up = False
-                await self._send(text)
+            # At the wrap-up only a real problem is worth keeping: 没什么了 sent to Rasa
+            # would open a complaint.  Either way nothing new is filed (below).
+            if text and not (self.wrapping_up and P.wrap_up_answer(text) != "talk"):
+                await self._send(text, unfiled=not self.wrapping_up)
         # After the wrap-up question nothing is pending: the complaint is already filed.
-        if self.user_turns and not self.finished and not self.wrapping_up:
+        if self._unfiled and not self.finished:
             await self._send(CALL_ENDED, end_reason="caller_hangup")
 
     # -- Rasa ----------------------------------------------------------------
-    async def _send(self, text: str, **extra: Any) -> list[BotMessage] | None:
-        """Send one message to Rasa; None when Rasa is unavailable."""
+    async def _send(self, text: str, unfiled: bool = True, **extra: Any) -> list[BotMessage] | None:
+        """Send one message to Rasa; None when Rasa is unavailable.
+
+        ``unfiled=False`` sends a turn that must not be filed by /call_ended (the
+        caller's last words after the wrap-up question).
+        """
         try:
             replies = await self.deps.rasa.send(self.sender, text, {**self.metadata, **extra})
         except RasaUnavailable as exc:
@@ -248,11 +287,13 @@ class CallFlow:
             return None
         if text != CALL_ENDED:
             self.user_turns += 1
+            self._unfiled = self._unfiled or unfiled
         return replies
 
     async def _turn(self, message: str, timing: TurnTiming | None) -> None:
-        self.wrapping_up = False  # the caller had something more to say
-        replies = await self._send(message)
+        # At the wrap-up a turn files nothing until Rasa opens a new complaint form
+        # (see _speak_replies); 再见 → utter_goodbye must not become a callback ticket.
+        replies = await self._send(message, unfiled=not self.wrapping_up)
         if replies is None:
             await self.say(P.SYSTEM_BUSY, wait=True)
             self.finished = True
@@ -268,6 +309,12 @@ class CallFlow:
             text += P.ANYTHING_ELSE
             self.buttons = []
             self.wrapping_up = True
+            self._wrap_up_text = text
+            self._unfiled = False
+        elif self.wrapping_up and P.opens_form(replies):
+            # A new problem: from here on it is an ordinary complaint call.
+            self.wrapping_up = False
+            self._unfiled = True
         if text:
             self.question = P.ANYTHING_ELSE if self.wrapping_up else text
         pb = await self.say(text)
@@ -282,10 +329,13 @@ class CallFlow:
             await self._transfer()
 
     async def _goodbye(self) -> None:
-        """End a call whose business is done: a short goodbye, then BYE."""
-        await self.say(P.GOODBYE, wait=True)
-        self.finished = True
-        await self.call.hangup("completed")
+        """End a call whose business is done: a short goodbye, then BYE.
+
+        The loop hangs up once the goodbye has played; a caller who talks over it
+        (谢谢… 我还想问一下) cancels the hang-up instead of being cut off.
+        """
+        await self.say(P.GOODBYE)
+        self._closing = True
 
     async def _transfer(self) -> None:
         uri = self.deps.settings.transfer_uri

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.phone_prompts import ANYTHING_ELSE, GOODBYE, GREETING
+from bot.phone_prompts import ANYTHING_ELSE, GO_AHEAD, GOODBYE, GREETING
 from speech.codec_g711 import ulaw_decode
 from speech.settings import PhoneSettings
 from tests.auxil import sip_fake_rasa
@@ -213,7 +213,12 @@ def ticket_wraps_up(monkeypatch: pytest.MonkeyPatch) -> None:
         if message == "/affirm":
             return [{"text": "您的诉求已受理，工单号：BJ20240001。",
                      "custom": {"ticket_id": "BJ20240001", "phone": "wrap_up"}}]  # fmt: skip
-        return original(message, history)
+        replies = original(message, history)
+        if len(history) == 1 and not message.startswith("/"):
+            replies[0]["custom"] = {"ask": "location"}  # as the real form's location prompt
+        if message == "谢谢你们的帮助":  # utter_thank: no form, the call stays in its wrap-up
+            return [{"text": "不客气，这是我们应该做的。"}]
+        return replies
 
     monkeypatch.setattr(sip_fake_rasa, "hotline_reply", reply)
 
@@ -287,3 +292,92 @@ async def test_something_else_after_the_ticket_continues_the_conversation(
     # The new problem went to Rasa, and hanging up in the middle of it files it.
     assert rasa_backend.messages(flow.sender) == [
         COMPLAINT, ADDRESS, "/affirm", other, "/call_ended"]  # fmt: skip
+
+
+async def _seconds(*texts: str) -> float:
+    return sum([len(await asyncio.to_thread(synth, t, SPEED)) / 16000 for t in texts])
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+@pytest.mark.parametrize("answer", ["没其他事了", "不需要了"])
+async def test_other_ways_of_saying_nothing_more_hang_up_without_rasa(
+    make_phone, rasa_backend, scenario_dir: Path, answer: str
+) -> None:
+    # Rasa would read these as a new complaint (nlu_fallback opens the form).
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", answer], no_input_s=60)
+    segments = [*TO_TICKET, Silence(3.0), Speech(answer), Silence(10)]
+    await _call(scenario_dir, service, segments, "bot", timeout_s=40)
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason == "completed"
+    assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm"]
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_hanging_up_mid_answer_at_the_wrap_up_files_nothing_more(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    answer = "没什么了"
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", answer], no_input_s=60)
+    hang_at = await _seconds(COMPLAINT, ADDRESS, "确认") + 0.4 + 2.5 + 3.0 + 3.0
+    hang_at += await _seconds(answer) / 2
+    segments = [*TO_TICKET, Silence(3.0), Speech(answer), Silence(5)]
+    await _call(scenario_dir, service, segments, "caller", hold_ms=int(hang_at * 1000))
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    # No half-said 没什么了 opening a complaint, no /call_ended filing it.
+    assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm"]
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_yes_there_is_more_asks_for_it_and_sends_only_the_problem(
+    make_phone, rasa_backend, scenario_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = "楼下路灯坏了"
+    script = [COMPLAINT, ADDRESS, "确认", "嗯", "还有一件事", other]
+    service, _ = await make_phone(script, no_input_s=60)
+    spoken = _record_spoken(service, monkeypatch)
+    segments = [*TO_TICKET, Silence(3.0), Speech("嗯"), Silence(3.0), Speech("还有一件事"),
+                Silence(2.5), Speech(other), Silence(10)]  # fmt: skip
+    hang_at = await _seconds(COMPLAINT, ADDRESS, "确认", "嗯", "还有一件事", other) + 19.5
+    await _call(scenario_dir, service, segments, "caller", hold_ms=int(hang_at * 1000))
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    # 嗯 asked again, 还有一件事 got 请讲, and only the problem is the new complaint.
+    assert spoken.count(ANYTHING_ELSE) == 2 and GO_AHEAD in spoken
+    assert rasa_backend.messages(flow.sender) == [
+        COMPLAINT, ADDRESS, "/affirm", other, "/call_ended"]  # fmt: skip
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_talking_over_the_goodbye_keeps_the_call(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    more = "我还想问一下路灯的事"
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", "谢谢", more], no_input_s=60)
+    # 谢谢, a pause long enough to end the utterance, then more words over the goodbye.
+    segments = [*TO_TICKET, Silence(3.0), Speech("谢谢"), Silence(0.9), Speech(more),
+                Silence(4)]  # fmt: skip
+    hang_at = await _seconds(COMPLAINT, ADDRESS, "确认", "谢谢", more) + 0.4 + 2.5 + 3.0 + 3.0
+    hang_at += 0.9 + 3.0
+    await _call(scenario_dir, service, segments, "caller", hold_ms=int(hang_at * 1000))
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason != "completed"
+    assert rasa_backend.messages(flow.sender)[:4] == [COMPLAINT, ADDRESS, "/affirm", more]
+
+
+@pytest.mark.usefixtures("ticket_wraps_up")
+async def test_star_at_the_wrap_up_repeats_the_ticket_and_a_later_goodbye_still_ends(
+    make_phone, rasa_backend, scenario_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thanks = "谢谢你们的帮助"
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认", thanks, "再见"], no_input_s=60)
+    spoken = _record_spoken(service, monkeypatch)
+    segments = [*TO_TICKET, Silence(3.0), Dtmf("*"), Silence(5.0), Speech(thanks), Silence(3.0),
+                Speech("再见"), Silence(10)]  # fmt: skip
+    await _call(scenario_dir, service, segments, "bot", timeout_s=50)
+    flow = await asyncio.wait_for(service.finished.get(), 20)
+    assert flow.call.end_reason == "completed"
+    ticket = ["您的诉求已受理，工单号：", "BJ20240001。", ANYTHING_ELSE]
+    thanks_reply = ["不客气，这是我们应该做的。"]
+    # The reply, then * said it all again, then Rasa's answer to the thanks, the goodbye.
+    assert spoken[-8:] == [*ticket, *ticket, *thanks_reply, GOODBYE]
+    # Rasa's answer opened no form, so 再见 still closed the call without a ticket.
+    assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm", thanks]

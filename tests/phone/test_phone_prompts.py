@@ -8,10 +8,12 @@ from bot.phone_prompts import (
     button_options,
     is_done,
     match_button,
+    opens_form,
     phone_action,
     speech_chunks,
     spoken_reply,
     wants_human,
+    wrap_up_answer,
 )
 from bot.rasa_client import BotButton
 from speech.tts_text import normalise_for_speech, speak_masked_numbers
@@ -79,7 +81,7 @@ CATEGORY: list[BotButton] = [
         ("没必要需要保密", ANONYMOUS, None),
         ("别取消", READ_BACK, None),
         ("不用修改了确认提交", READ_BACK, "确认"),
-        ("不是很满意", SATISFACTION, None),
+        ("不是很满意", SATISFACTION, "不满意"),  # not 满意: the 不 button
         ("不满意", SATISFACTION, "不满意"),
         ("基本满意", SATISFACTION, "基本满意"),  # the longest title wins
         ("满意，不是不满意", SATISFACTION, "满意"),
@@ -146,6 +148,44 @@ def test_replies_are_cut_at_colons_semicolons_and_line_breaks() -> None:
 )  # fmt: skip
 def test_nothing_more_to_say(answer: str, done: bool) -> None:
     assert is_done(answer) is done
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["不是非常满意", "不是十分满意", "谈不上满意", "算不上满意", "不觉得满意", "不太满意",
+     "不是特别满意"],
+)  # fmt: skip
+def test_a_qualified_no_selects_the_negative_button(answer: str) -> None:
+    assert match_button(answer, SATISFACTION) == "不满意"
+    # Without a 不满意 button the answer is Rasa's to read, never 满意.
+    assert match_button(answer, SATISFACTION[:2]) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["没有其他问题了", "没问题了", "暂时没有", "没什么了", "没其他事了", "不需要了", "就这样吧",
+     "没了谢谢", "不用了，谢谢", "没有别的事情了"],
+)  # fmt: skip
+def test_common_ways_of_saying_nothing_more(answer: str) -> None:
+    assert is_done(answer)
+    assert wrap_up_answer(answer) == "done"
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [("有", "more"), ("还有", "more"), ("有，还有一个问题", "more"), ("还有一件事", "more"),
+     ("嗯", "again"), ("好", "again"), ("对", "again"), ("是的", "again"),
+     ("没什么问题", "done"), ("不了", "done"),
+     ("还有，楼下路灯也坏了", "talk"), ("没有路灯", "talk"), ("谢谢，我还想问一下", "talk")],
+)  # fmt: skip
+def test_wrap_up_answers_without_a_problem_stay_local(answer: str, kind: str) -> None:
+    assert wrap_up_answer(answer) == kind
+
+
+def test_a_form_prompt_is_told_from_a_closing_reply() -> None:
+    assert opens_form([{"text": "在哪里？", "custom": {"ask": "location"}}])
+    assert opens_form([{"text": "哪一类？", "buttons": [{"title": "其他", "payload": "其他"}]}])
+    assert not opens_form([{"text": "感谢您的来电来信，再见！"}])
 
 
 def test_wrap_up_is_a_call_control_request() -> None:
