@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -243,6 +243,11 @@ def _reopened_by_its_answers(resolved_now: float) -> Any:
     )
 
 
+def _first(claims: Iterator[SurveyJob | None]) -> SurveyJob | None:
+    """The first successful claim; later candidates are not even tried (lazy)."""
+    return next((job for job in claims if job is not None), None)
+
+
 class SurveyStore:
     """Survey tables in one database; share one per process."""
 
@@ -376,11 +381,7 @@ class SurveyStore:
             order_by=jobs_table.c.due_at,
             limit=candidates,
         )
-        for ticket_id in ids:
-            job = self.claim(ticket_id, now, lease_s)
-            if job is not None:
-                return job
-        return None
+        return _first(self.claim(ticket_id, now, lease_s) for ticket_id in ids)
 
     def _ready_ids(self, *conditions: Any, order_by: Any, limit: int) -> list[str]:
         """Ticket ids of the rows meeting ``conditions``, oldest ``order_by`` first.
@@ -561,11 +562,7 @@ class SurveyStore:
             order_by=jobs_table.c.postback_due_at,
             limit=candidates,
         )
-        for ticket_id in ids:
-            job = self.claim_postback(ticket_id, now, lease_s)
-            if job is not None:
-                return job
-        return None
+        return _first(self.claim_postback(ticket_id, now, lease_s) for ticket_id in ids)
 
     def _update_postback(self, job: SurveyJob, **values: Any) -> bool:
         with self.engine.begin() as conn:

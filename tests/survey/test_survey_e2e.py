@@ -32,7 +32,11 @@ COMPLAINT = (
 async def file_complaint(chat: ChatSession, stack: RunningStack) -> str:
     """File a complaint; the desk's ticket id (waits if the resident got a JS reference)."""
     readback, _ = await answer_until_readback(chat.say, await chat.say(COMPLAINT))
-    told = ticket_id_in(await chat.say("确认"))
+    return await delivered_ticket(stack, ticket_id_in(await chat.say("确认")))
+
+
+async def delivered_ticket(stack: RunningStack, told: str) -> str:
+    """The desk id for what the resident was told (a JS reference resolves a moment later)."""
     if not told.startswith("JS"):
         return told
     # The gateway's outbox worker can win the delivery race; the ticket exists a moment later.

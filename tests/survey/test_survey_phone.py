@@ -34,7 +34,7 @@ from tests.auxil.sip_sipp import free_udp_port, sipp_available
 from tests.auxil.sip_sipp_uas import SippCallee, render_uas
 from tests.conftest import DESK_KEY, RunningStack
 from tests.survey.survey_gateway import SurveyGateway
-from tickets.outbox import Outbox
+from tests.survey.test_survey_e2e import delivered_ticket
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
@@ -58,21 +58,6 @@ async def cli(stack: RunningStack, *args: str) -> str:
     text = out.decode(errors="replace")
     assert proc.returncode == 0, text
     return text
-
-
-async def delivered_ticket(stack: RunningStack, told: str) -> str:
-    """The desk id for what the resident was told (a JS reference resolves a moment later)."""
-    if not told.startswith("JS"):
-        return told
-    outbox = Outbox(stack.config.effective_outbox_db_url)
-
-    async def delivered() -> str | None:
-        return (await asyncio.to_thread(outbox.get, told)).service_request_id
-
-    try:
-        return str(await wait_for(delivered, 20, f"delivery of {told}"))
-    finally:
-        outbox.close()
 
 
 async def file_phone_complaint(

@@ -42,8 +42,8 @@ from tests.auxil.sip_sipp import free_udp_port, sipp_available
 from tests.auxil.sip_sipp_uas import SippCallee, render_uas
 from tests.conftest import ChatSession, RunningStack
 from tests.survey.survey_gateway import SurveyGateway
-from tests.survey.test_survey_e2e import COMPLAINT, file_complaint, set_status
-from tests.survey.test_survey_phone import SCENARIO, delivered_ticket, file_phone_complaint
+from tests.survey.test_survey_e2e import COMPLAINT, delivered_ticket, file_complaint, set_status
+from tests.survey.test_survey_phone import SCENARIO, file_phone_complaint
 from tests.telegram.conftest import fake_tg  # noqa: F401
 
 pytestmark = [
