@@ -463,6 +463,9 @@ class SurveyStore:
                 )
                 .values(
                     status=ANSWERED,
+                    # An answer can beat the runner's own "sent" mark (a Telegram button
+                    # pressed at once); an answered survey was delivered at least once.
+                    attempts=sa.case((jobs_table.c.attempts < 1, 1), else_=jobs_table.c.attempts),
                     answered_at=now,
                     contacted=answers.contacted,
                     resolved=answers.resolved,

@@ -323,3 +323,15 @@ async def test_a_job_put_off_is_not_claimed_before_its_time(store: SurveyStore) 
     store.schedule(new(41), due_at=clock() + 3600, now=clock())
     assert store.claim(new(41).ticket_id, clock(), lease_s=60) is None
     assert store.claim(new(41).ticket_id, clock() + 3600, lease_s=60) is not None
+
+
+def test_an_answer_faster_than_the_sent_mark_counts_one_attempt(store: SurveyStore) -> None:
+    """A Telegram button pressed before the runner marks the delivery as sent."""
+    now = at("2026-11-25 09:00")
+    store.schedule(new(51), due_at=now, now=now)
+    job = store.claim(new(51).ticket_id, now, lease_s=60)
+    assert job is not None
+    store.record_answers(job.ticket_id, SurveyAnswers("yes", "yes", "满意"), now + 1)
+    assert not store.mark_sent(job, now + 2)  # the answer already settled the job
+    done = store.get(job.ticket_id)
+    assert (done.status, done.attempts) == (ANSWERED, 1)
