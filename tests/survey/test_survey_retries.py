@@ -38,7 +38,7 @@ from bot.survey_store import (
     SurveyJob,
     SurveyStore,
 )
-from tests.survey.test_survey_scheduler import FakeClock, Relay, at, new
+from tests.survey.test_survey_scheduler import OLD_TABLE, FakeClock, Relay, at, new
 from tickets.open311_client import Open311Client
 
 HAPPY = SurveyAnswers("yes", "yes", "满意")
@@ -330,18 +330,7 @@ def test_old_database_gets_the_new_columns(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "CREATE TABLE survey_jobs (ticket_id VARCHAR(60) PRIMARY KEY, sender_id VARCHAR(200)"
-                " NOT NULL, channel VARCHAR(20) NOT NULL, channel_user VARCHAR(200) NOT NULL,"
-                " category VARCHAR(80) NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',"
-                " submitted_at FLOAT NOT NULL, resolved_at FLOAT NOT NULL, status VARCHAR(20)"
-                " NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due_at FLOAT NOT NULL,"
-                " claimed_until FLOAT NOT NULL DEFAULT 0, claim_token VARCHAR(40), last_error"
-                " TEXT, sent_at FLOAT, answered_at FLOAT, contacted VARCHAR(10), resolved"
-                " VARCHAR(10), satisfaction VARCHAR(10), reason TEXT)"
-            )
-        )
+        conn.execute(sa.text(OLD_TABLE))
         conn.execute(
             sa.text(
                 "INSERT INTO survey_jobs (ticket_id, sender_id, channel, channel_user,"
