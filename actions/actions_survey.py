@@ -17,9 +17,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.action_server import on_action_server_stop
 from actions.survey_parsing import LATER, OPT_OUT, parse_answers, parse_control, parse_yes_no
 from actions.tracker_view import latest_text
-from bot.survey_results import close_survey_backend, get_survey_backend, on_action_server_stop
+from bot.survey_results import close_survey_backend, get_survey_backend
 from bot.survey_settings import hotline_tz
 from bot.survey_store import SurveyAnswers
 

@@ -12,13 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import aiohttp
-
+from actions.action_server import on_action_server_stop
 from actions.complaint import Complaint, to_open311_form
 from bot.config import Config, load_config
 from tickets.delivery import deliver_entry
 from tickets.errors import TicketBackendError, UnknownReference
-from tickets.open311_client import Open311Client
+from tickets.open311_client import Open311Client, Open311Connection
 from tickets.outbox import DELIVERED, Outbox, OutboxEntry
 
 __all__ = [
@@ -65,26 +64,14 @@ class TicketService:
     def __init__(self, config: Config):
         self.config = config
         self.outbox = Outbox(config.effective_outbox_db_url)
-        self._session: aiohttp.ClientSession | None = None
-        self._client: Open311Client | None = None
+        self._open311 = Open311Connection(config.open311_client)
 
     def client(self) -> Open311Client:
-        if self._client is None or self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._client = Open311Client(
-                self.config.effective_open311_url,
-                self._session,
-                self.config.effective_open311_api_key,
-                self.config.open311_jurisdiction,
-                self.config.delivery_timeout_s,
-            )
-        return self._client
+        return self._open311.client()
 
     async def close(self) -> None:
         """Close the HTTP session (the action server is stopping)."""
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = self._client = None
+        await self._open311.close()
 
     def deadline_for(self, urgency: str, now: datetime | None = None) -> datetime:
         hours = (
@@ -160,27 +147,7 @@ async def close_ticket_service() -> None:
         await _service.close()
 
 
-def _close_on_action_server_stop() -> None:
-    """Register :func:`close_ticket_service` with the rasa_sdk (Sanic) action server.
-
-    The Sanic app exists before the actions package is imported; outside an
-    action server (tests, the gateway) there is nothing to hook.
-    """
-    from sanic import Sanic
-    from sanic.exceptions import SanicException
-
-    try:
-        app = Sanic.get_app("rasa_sdk")
-    except SanicException:
-        return
-
-    async def _listener(*_: object) -> None:
-        await close_ticket_service()
-
-    app.register_listener(_listener, "after_server_stop")
-
-
-_close_on_action_server_stop()
+on_action_server_stop(close_ticket_service)
 
 
 def get_ticket_service() -> TicketService:

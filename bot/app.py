@@ -32,7 +32,6 @@ from desk.api import DeskApi
 from desk.services import open311_services
 from desk.store import DeskStore
 from tickets.delivery import DeliveryWorker
-from tickets.open311_client import Open311Client
 from tickets.outbox import Outbox
 
 __all__ = ["build_app"]
@@ -70,13 +69,7 @@ async def _stores_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     cfg = app[CONFIG]
-    client = Open311Client(
-        cfg.effective_open311_url,
-        app[HTTP_SESSION],
-        cfg.effective_open311_api_key,
-        cfg.open311_jurisdiction,
-        cfg.delivery_timeout_s,
-    )
+    client = cfg.open311_client(app[HTTP_SESSION])
     worker = DeliveryWorker(app[OUTBOX], client, cfg.outbox_poll_s, cfg.outbox_max_backoff_s)
     app[DELIVERY_WORKER] = worker
     task = asyncio.create_task(worker.run(), name="outbox-delivery")

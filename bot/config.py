@@ -12,6 +12,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # config is read by every process; the HTTP stack only where used
+    import aiohttp
+
+    from tickets.open311_client import Open311Client
 
 __all__ = ["Config", "ConfigError", "load_config", "PROJECT_ROOT"]
 
@@ -22,24 +28,41 @@ class ConfigError(ValueError):
     """A configuration variable has a value that cannot be used."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
+    """Integer variable ``name``; ``default`` when unset or empty.
+
+    Shared by every settings class of the gateway (``bot/*_settings.py``), so a bad
+    value is refused the same way everywhere, naming the variable.
+    """
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    _at_least(name, value, minimum)
+    return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def env_float(
+    env: Mapping[str, str], name: str, default: float, minimum: float | None = None
+) -> float:
+    """Number variable ``name``; ``default`` when unset or empty."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    _at_least(name, value, minimum)
+    return value
+
+
+def _at_least(name: str, value: float, minimum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be ≥ {minimum}, got {value}")
 
 
 def _str(env: Mapping[str, str], name: str, default: str) -> str:
@@ -100,6 +123,18 @@ class Config:
         """API key for the ticket backend (the desk key for the embedded desk)."""
         return self.open311_api_key or (self.desk_api_key if self.embedded_desk else "")
 
+    def open311_client(self, session: aiohttp.ClientSession) -> Open311Client:
+        """The client of the configured ticket backend, on ``session``."""
+        from tickets.open311_client import Open311Client
+
+        return Open311Client(
+            self.effective_open311_url,
+            session,
+            self.effective_open311_api_key,
+            self.open311_jurisdiction,
+            self.delivery_timeout_s,
+        )
+
     @property
     def effective_desk_db_url(self) -> str:
         return self.desk_db_url or f"sqlite:///{self.data_dir / 'desk.db'}"
@@ -113,16 +148,16 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build a :class:`Config` from ``env`` (default: ``os.environ``)."""
     e = os.environ if env is None else env
     data_dir = Path(_str(e, "JIESU_DATA_DIR", str(PROJECT_ROOT / "var")))
-    port = _int(e, "JIESU_PORT", 8080)
-    rasa_port = _int(e, "JIESU_RASA_PORT", 5005)
+    port = env_int(e, "JIESU_PORT", 8080)
+    rasa_port = env_int(e, "JIESU_RASA_PORT", 5005)
     return Config(
         data_dir=data_dir,
         port=port,
         host=_str(e, "JIESU_HOST", "127.0.0.1"),
         rasa_url=_str(e, "JIESU_RASA_URL", f"http://127.0.0.1:{rasa_port}").rstrip("/"),
         rasa_port=rasa_port,
-        action_port=_int(e, "JIESU_ACTION_PORT", 5055),
-        rasa_timeout_s=_float(e, "JIESU_RASA_TIMEOUT", 30.0),
+        action_port=env_int(e, "JIESU_ACTION_PORT", 5055),
+        rasa_timeout_s=env_float(e, "JIESU_RASA_TIMEOUT", 30.0),
         open311_url=_str(e, "JIESU_OPEN311_URL", ""),
         open311_api_key=_str(e, "JIESU_OPEN311_API_KEY", ""),
         open311_jurisdiction=_str(e, "JIESU_OPEN311_JURISDICTION", ""),
@@ -130,12 +165,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         desk_api_key=_str(e, "JIESU_DESK_API_KEY", "change-me-desk-key"),
         ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
         outbox_db_url=_str(e, "JIESU_DB_URL", ""),
-        outbox_poll_s=_float(e, "JIESU_OUTBOX_POLL", 2.0),
-        outbox_max_backoff_s=_float(e, "JIESU_OUTBOX_MAX_BACKOFF", 300.0),
-        delivery_timeout_s=_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
-        deadline_urgent_h=_int(e, "JIESU_DEADLINE_URGENT_HOURS", 2),
-        deadline_normal_h=_int(e, "JIESU_DEADLINE_NORMAL_HOURS", 24),
+        outbox_poll_s=env_float(e, "JIESU_OUTBOX_POLL", 2.0),
+        outbox_max_backoff_s=env_float(e, "JIESU_OUTBOX_MAX_BACKOFF", 300.0),
+        delivery_timeout_s=env_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
+        deadline_urgent_h=env_int(e, "JIESU_DEADLINE_URGENT_HOURS", 2),
+        deadline_normal_h=env_int(e, "JIESU_DEADLINE_NORMAL_HOURS", 24),
         timezone=_str(e, "JIESU_TIMEZONE", "Asia/Shanghai"),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
-        max_message_chars=_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+        max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
     )

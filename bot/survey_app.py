@@ -35,7 +35,6 @@ from bot.survey_runner import SurveyScheduler
 from bot.survey_settings import SurveySettings, hotline_tz
 from bot.survey_stats import compute_stats, day_range
 from bot.survey_store import SurveyStore
-from tickets.open311_client import Open311Client
 
 __all__ = ["SURVEY_EVENTS", "SURVEY_SCHEDULER", "SURVEY_STORE", "setup"]
 
@@ -93,13 +92,7 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
     async def survey_ctx(app: web.Application) -> AsyncIterator[None]:
         cfg = app[CONFIG]
         store = await asyncio.to_thread(SurveyStore, cfg.effective_outbox_db_url)
-        client = Open311Client(
-            cfg.effective_open311_url,
-            app[HTTP_SESSION],
-            cfg.effective_open311_api_key,
-            cfg.open311_jurisdiction,
-            cfg.delivery_timeout_s,
-        )
+        client = cfg.open311_client(app[HTTP_SESSION])
         postback = PostBack(store, lambda: client, settings, time.time)
         scheduler = SurveyScheduler(
             store, settings, SurveyRelays(app, store, settings), postback=postback

@@ -16,21 +16,18 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
-
-import aiohttp
+from collections.abc import Callable
 
 from bot.config import Config, load_config
 from bot.survey_postback import PostBack, ticket_attributes
 from bot.survey_settings import SurveySettings
 from bot.survey_store import CANCELLED, SurveyAnswers, SurveyJob, SurveyStore
-from tickets.open311_client import Open311Client
+from tickets.open311_client import Open311Client, Open311Connection
 
 __all__ = [
     "SurveyBackend",
     "close_survey_backend",
     "get_survey_backend",
-    "on_action_server_stop",
     "ticket_attributes",
 ]
 
@@ -50,27 +47,15 @@ class SurveyBackend:
         self.settings = settings
         self.store = SurveyStore(config.effective_outbox_db_url)
         self.clock = clock
-        self._session: aiohttp.ClientSession | None = None
-        self._client: Open311Client | None = None
+        self._open311 = Open311Connection(config.open311_client)
         self.postback = PostBack(self.store, self.client, settings, clock)
 
     def client(self) -> Open311Client:
-        if self._client is None or self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._client = Open311Client(
-                self.config.effective_open311_url,
-                self._session,
-                self.config.effective_open311_api_key,
-                self.config.open311_jurisdiction,
-                self.config.delivery_timeout_s,
-            )
-        return self._client
+        return self._open311.client()
 
     async def close(self) -> None:
         """Close the HTTP session (the action server is stopping)."""
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = self._client = None
+        await self._open311.close()
         await asyncio.to_thread(self.store.close)
 
     async def job(self, ticket_id: str) -> SurveyJob | None:
@@ -127,27 +112,3 @@ async def close_survey_backend() -> None:
     backend, _backend = _backend, None
     if backend is not None:
         await backend.close()
-
-
-def on_action_server_stop(close: Callable[[], Awaitable[None]]) -> bool:
-    """Run ``close`` when the rasa_sdk action server stops (Sanic ``after_server_stop``).
-
-    The action server is a Sanic app named ``rasa_sdk``, created before the actions
-    package is imported, so a module can register its cleanup at import time.
-    Returns False outside an action server (tests, the gateway): nothing to hook.
-    """
-    try:
-        from sanic import Sanic
-        from sanic.exceptions import SanicException
-    except ImportError:  # pragma: no cover - rasa_sdk always brings Sanic
-        return False
-    try:
-        app = Sanic.get_app("rasa_sdk")
-    except SanicException:
-        return False
-
-    async def _listener(*_: object) -> None:
-        await close()
-
-    app.register_listener(_listener, "after_server_stop")
-    return True

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta, timezone, tzinfo
 
-from bot.config import ConfigError
+from bot.config import ConfigError, env_float
 from bot.survey_hours import CallingHours, parse_hours
 
 __all__ = ["SurveySettings", "hotline_tz"]
@@ -25,19 +25,6 @@ def hotline_tz(name: str) -> tzinfo:
         return ZoneInfo(name)
     except Exception:  # ZoneInfoNotFoundError, missing tzdata
         return timezone(timedelta(hours=8))
-
-
-def _num(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
 
 
 # 2 ** 60 × any sane first delay is beyond any cap someone would configure.
@@ -96,24 +83,31 @@ class SurveySettings:
             ConfigError: A value cannot be used.
         """
         settings = cls(
-            delay_s=_num(env, "JIESU_SURVEY_DELAY", cls.delay_s),
+            delay_s=env_float(env, "JIESU_SURVEY_DELAY", cls.delay_s, minimum=0),
             hours_text=env.get("JIESU_SURVEY_HOURS") or cls.hours_text,
             timezone=env.get("JIESU_TIMEZONE") or cls.timezone,
-            attempts=max(1, int(_num(env, "JIESU_SURVEY_ATTEMPTS", cls.attempts))),
-            retry_s=_num(env, "JIESU_SURVEY_RETRY", cls.retry_s),
-            tick_s=max(0.05, _num(env, "JIESU_SURVEY_TICK", cls.tick_s)),
-            poll_s=_num(env, "JIESU_SURVEY_POLL", cls.poll_s),
+            attempts=max(1, int(env_float(env, "JIESU_SURVEY_ATTEMPTS", cls.attempts, minimum=0))),
+            retry_s=env_float(env, "JIESU_SURVEY_RETRY", cls.retry_s, minimum=0),
+            tick_s=max(0.05, env_float(env, "JIESU_SURVEY_TICK", cls.tick_s, minimum=0)),
+            poll_s=env_float(env, "JIESU_SURVEY_POLL", cls.poll_s, minimum=0),
             webhook_key=env.get("JIESU_WEBHOOK_KEY", ""),
             call_uri=env.get("JIESU_SURVEY_CALL_URI", ""),
-            answer_timeout_s=_num(env, "JIESU_SURVEY_ANSWER_TIMEOUT", cls.answer_timeout_s),
-            postback_retry_s=max(
-                0.05, _num(env, "JIESU_SURVEY_POSTBACK_RETRY", cls.postback_retry_s)
+            answer_timeout_s=env_float(
+                env, "JIESU_SURVEY_ANSWER_TIMEOUT", cls.answer_timeout_s, minimum=0
             ),
-            postback_max_backoff_s=_num(
-                env, "JIESU_SURVEY_POSTBACK_MAX_BACKOFF", cls.postback_max_backoff_s
+            postback_retry_s=max(
+                0.05, env_float(env, "JIESU_SURVEY_POSTBACK_RETRY", cls.postback_retry_s, minimum=0)
+            ),
+            postback_max_backoff_s=env_float(
+                env, "JIESU_SURVEY_POSTBACK_MAX_BACKOFF", cls.postback_max_backoff_s, minimum=0
             ),
             postback_attempts=max(
-                1, int(_num(env, "JIESU_SURVEY_POSTBACK_ATTEMPTS", cls.postback_attempts))
+                1,
+                int(
+                    env_float(
+                        env, "JIESU_SURVEY_POSTBACK_ATTEMPTS", cls.postback_attempts, minimum=0
+                    )
+                ),
             ),
         )
         try:

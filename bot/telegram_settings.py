@@ -12,37 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.config import ConfigError
+from bot.config import ConfigError, env_float, env_int
 
 __all__ = ["TelegramSettings"]
 
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(f"{name} must be ≥ {minimum}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name, "")
-    if raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
-    if value < minimum:
-        raise ConfigError(f"{name} must be ≥ {minimum}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -123,17 +97,19 @@ class TelegramSettings:
             webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
             webhook_path=env.get("TELEGRAM_WEBHOOK_PATH", "") or d.webhook_path,
             attachment_dir=Path(attachment_dir) if attachment_dir else None,
-            max_attachment_bytes=_int(
+            max_attachment_bytes=env_int(
                 env, "TELEGRAM_MAX_ATTACHMENT_BYTES", d.max_attachment_bytes, minimum=1
             ),
-            chat_burst=_int(env, "TELEGRAM_CHAT_BURST", d.chat_burst, minimum=1),
-            chat_rate_per_min=_int(
+            chat_burst=env_int(env, "TELEGRAM_CHAT_BURST", d.chat_burst, minimum=1),
+            chat_rate_per_min=env_int(
                 env, "TELEGRAM_CHAT_RATE_PER_MIN", d.chat_rate_per_min, minimum=1
             ),
-            overall_rate_per_s=_float(env, "TELEGRAM_RATE_PER_S", d.overall_rate_per_s),
-            max_retries=_int(env, "TELEGRAM_MAX_RETRIES", d.max_retries),
-            typing_delay_s=_float(env, "TELEGRAM_TYPING_DELAY", d.typing_delay_s),
-            poll_timeout_s=_int(env, "TELEGRAM_POLL_TIMEOUT", d.poll_timeout_s),
+            overall_rate_per_s=env_float(
+                env, "TELEGRAM_RATE_PER_S", d.overall_rate_per_s, minimum=0.0
+            ),
+            max_retries=env_int(env, "TELEGRAM_MAX_RETRIES", d.max_retries, minimum=0),
+            typing_delay_s=env_float(env, "TELEGRAM_TYPING_DELAY", d.typing_delay_s, minimum=0.0),
+            poll_timeout_s=env_int(env, "TELEGRAM_POLL_TIMEOUT", d.poll_timeout_s, minimum=0),
             ffmpeg=env.get("TELEGRAM_FFMPEG", "") or d.ffmpeg,
-            max_voice_s=_int(env, "TELEGRAM_MAX_VOICE_SECONDS", d.max_voice_s, minimum=1),
+            max_voice_s=env_int(env, "TELEGRAM_MAX_VOICE_SECONDS", d.max_voice_s, minimum=1),
         )

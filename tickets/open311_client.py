@@ -8,13 +8,14 @@ hotline needs: create a request, read one, and the desk's status extension.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
 from tickets.errors import BackendRejected, BackendUnavailable
 
-__all__ = ["Open311Client"]
+__all__ = ["Open311Client", "Open311Connection"]
 
 
 class Open311Client:
@@ -98,3 +99,28 @@ class Open311Client:
     async def services(self) -> list[dict[str, Any]]:
         body = await self._call("GET", "services.json", params=self._params(staff=False))
         return list(body) if isinstance(body, list) else []
+
+
+class Open311Connection:
+    """An :class:`Open311Client` on an HTTP session of its own, opened on first use.
+
+    The gateway shares its application's session; the action server has none, so
+    its ticket service and survey results each hold one of these, and close it
+    when the server stops (and a closed one opens again if used afterwards).
+    """
+
+    def __init__(self, make_client: Callable[[aiohttp.ClientSession], Open311Client]):
+        self._make_client = make_client
+        self._session: aiohttp.ClientSession | None = None
+        self._client: Open311Client | None = None
+
+    def client(self) -> Open311Client:
+        if self._client is None or self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._client = self._make_client(self._session)
+        return self._client
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = self._client = None

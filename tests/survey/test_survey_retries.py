@@ -351,8 +351,9 @@ def test_old_database_gets_the_new_columns(tmp_path: Path) -> None:
 async def test_action_server_stop_closes_the_backend_session(tmp_path: Path) -> None:
     from sanic import Sanic
 
+    from actions.action_server import on_action_server_stop
     from bot.config import Config
-    from bot.survey_results import SurveyBackend, on_action_server_stop
+    from bot.survey_results import SurveyBackend
 
     backend = SurveyBackend(Config(data_dir=tmp_path), SurveySettings())
     assert not on_action_server_stop(backend.close)  # no action server in this process
@@ -360,7 +361,7 @@ async def test_action_server_stop_closes_the_backend_session(tmp_path: Path) -> 
     try:
         assert on_action_server_stop(backend.close)
         backend.client()  # the first post-back opens the session
-        session = backend._session
+        session = backend.client().session
         assert session is not None and not session.closed
         app.signal_router.finalize()
         await app.dispatch("server.shutdown.after", context={"app": app, "loop": None})
