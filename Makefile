@@ -42,7 +42,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy bot actions nlu speech tickets desk
+	$(VENV)/bin/mypy hotline bot actions nlu speech tickets desk
 
 validate: venv
 	SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONPATH=. $(VENV)/bin/rasa data validate --fail-on-warnings

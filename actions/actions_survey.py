@@ -4,7 +4,7 @@ The gateway triggers ``start_survey`` (entity ``ticket_id``) on the
 complaint's conversation; ``survey_form`` then asks 是否联系 / 是否解决 /
 满意度 and, when unsolved or unsatisfied, the reason.  Parsing is in
 :mod:`actions.survey_parsing`; storing and posting back in
-:mod:`bot.survey_results`.
+:mod:`tickets.survey.results`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from rasa_sdk.types import DomainDict
 from actions.action_server import on_action_server_stop
 from actions.survey_parsing import LATER, OPT_OUT, parse_answers, parse_control, parse_yes_no
 from actions.tracker_view import latest_text
-from bot.survey_results import close_survey_backend, get_survey_backend
-from bot.survey_settings import hotline_tz
-from bot.survey_store import SurveyAnswers
+from tickets.survey.results import close_survey_backend, get_survey_backend
+from tickets.survey.settings import hotline_tz
+from tickets.survey.store import SurveyAnswers
 
 __all__ = [
     "AskSurveyContacted",

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from actions.action_server import on_action_server_stop
 from actions.complaint import Complaint, to_open311_form
-from bot.config import Config, load_config
+from hotline.config import Config, load_config
 from tickets.delivery import deliver_entry
 from tickets.errors import TicketBackendError, UnknownReference
 from tickets.open311_client import Open311Client, Open311Connection

@@ -34,8 +34,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.rasa_client import BotMessage, RasaClient  # noqa: E402
-from bot.telegram_render import CallbackPayloads, render  # noqa: E402
+from bot.channels.telegram.render import CallbackPayloads, render  # noqa: E402
+from bot.gateway.rasa_client import BotMessage, RasaClient  # noqa: E402
 from tests.auxil.fake_telegram import FakeBotApi  # noqa: E402
 from tests.auxil.telegram_fake_rasa import FakeRasa  # noqa: E402
 from tests.auxil.telegram_gateway import start_gateway, tg_settings  # noqa: E402

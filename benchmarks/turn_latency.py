@@ -28,9 +28,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import load_config  # noqa: E402
-from bot.model_cache import ensure_model  # noqa: E402
-from bot.supervisor import Stack  # noqa: E402
+from bot.cli.model_cache import ensure_model  # noqa: E402
+from bot.cli.supervisor import Stack  # noqa: E402
+from hotline.config import load_config  # noqa: E402
 
 TURNS = [
     "你好",

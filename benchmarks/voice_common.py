@@ -1,7 +1,7 @@
 """Shared set-up for the voice benchmarks: a phone service on loopback with the
 scripted recogniser (the tests' only stand-in), talking either to a fake Rasa
 REST server or to the real stack (Rasa server + action server + gateway with
-the embedded desk, started by ``bot.supervisor.Stack`` as ``jiesu up`` and the
+the embedded desk, started by ``bot.cli.supervisor.Stack`` as ``jiesu up`` and the
 test suite do).  Run the benchmarks from the repository root:
 ``python benchmarks/voice_latency.py``.
 """
@@ -24,10 +24,10 @@ if str(ROOT) not in sys.path:
 from aiohttp import ClientSession  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 
-from bot.channel_phone import PhoneService  # noqa: E402
-from bot.config import Config, load_config  # noqa: E402
-from bot.rasa_client import RasaClient  # noqa: E402
-from bot.supervisor import Stack  # noqa: E402
+from bot.channels.phone.channel import PhoneService  # noqa: E402
+from bot.cli.supervisor import Stack  # noqa: E402
+from bot.gateway.rasa_client import RasaClient  # noqa: E402
+from hotline.config import Config, load_config  # noqa: E402
 from speech.settings import PhoneSettings  # noqa: E402
 from speech.tts import EspeakEngine, PromptCache, Tts  # noqa: E402
 from tests.auxil.sip_fake_rasa import FakeRasa  # noqa: E402
@@ -81,7 +81,7 @@ def real_stack(timeout_s: float = 300.0) -> Iterator[Config]:
     runs its phone service in-process so both ends share one clock).  The model is
     the fingerprint-cached one; it is trained first if its inputs changed.
     """
-    from bot.model_cache import ensure_model
+    from bot.cli.model_cache import ensure_model
 
     with tempfile.TemporaryDirectory(prefix="jiesu-voice-bench-") as data_dir:
         env = {

@@ -1,7 +1,7 @@
 """End of resident speech -> first bot audio packet, over SIP/RTP on loopback.
 
 Default (``--mode both``): the **real stack** first — Rasa server + action server +
-gateway with the embedded desk, started by ``bot.supervisor.Stack`` like ``jiesu up``
+gateway with the embedded desk, started by ``bot.cli.supervisor.Stack`` like ``jiesu up``
 and ``tests/conftest.py`` — then the fake Rasa REST server as a comparison line.
 
 Callers are a second SIP UA in this process streaming espeak-ng speech as PCMU at
@@ -30,12 +30,12 @@ from typing import Any
 import aiohttp
 from voice_common import BENCH_DESK_KEY, percentile, phone_service, real_stack
 
-from bot import phone_prompts as P
-from bot.channel_phone import PhoneService
-from bot.rasa_client import BotMessage, RasaClient
-from speech.rtp_session import AudioIn
+from bot.channels.phone import prompts as P
+from bot.channels.phone.channel import PhoneService
+from bot.gateway.rasa_client import BotMessage, RasaClient
 from speech.settings import PhoneSettings
-from speech.sip_ua import SipUA
+from speech.sip.rtp_session import AudioIn
+from speech.sip.ua import SipUA
 from speech.tts import EspeakEngine, PromptCache, Tts
 from tests.auxil.sip_audio import silence, synth
 from tests.auxil.sip_scripted_asr import ScriptedRecognizerFactory
@@ -51,7 +51,7 @@ FIXES = ["丰台区方庄芳城园二区", "西城区金融街8号", "东城区�
 EXPECTED = ["location", "phone", "anonymous", "readback", "readback", "readback", "readback",
             "ticket"]  # fmt: skip
 GROUP = ["form"] * 4 + ["read-back"] * 3 + ["submit"]
-_SENTENCE = re.compile(r"(?<=[。！？!?])")  # as bot.phone_flow splits replies
+_SENTENCE = re.compile(r"(?<=[。！？!?])")  # as bot.channels.phone.call_flow splits replies
 
 
 def complaint_turns(i: int) -> list[str]:

@@ -1,6 +1,6 @@
 """Audio for the phone channel: codecs, VAD, ASR (Vosk), TTS (espeak-ng), SIP/RTP.
 
-Nothing here knows about Rasa or the gateway; ``bot/channel_phone.py`` wires
+Nothing here knows about Rasa or the gateway; ``bot/channels/phone/channel.py`` wires
 it in.  Importing this package does no heavy work (the Vosk library is
 loaded on first model load).
 """
@@ -25,10 +25,10 @@ from speech.errors import (
     TtsError,
 )
 from speech.resample import Resampler, resample
-from speech.rtp_session import AudioIn, DtmfIn, MediaSession, Pacer, Playback
 from speech.settings import PhoneSettings, SettingsError, from_env
-from speech.sip_call import Call
-from speech.sip_ua import SipUA
+from speech.sip.call import Call
+from speech.sip.rtp_session import AudioIn, DtmfIn, MediaSession, Pacer, Playback
+from speech.sip.ua import SipUA
 from speech.tts import EspeakEngine, PromptCache, Tts, TtsEngine
 from speech.vad import EndpointConfig, Endpointer, NoInput, SpeechStarted, Utterance
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from speech.errors import SpeechError
-from speech.sip_auth import Credentials
+from speech.sip.auth import Credentials
 
 __all__ = ["PhoneSettings", "SettingsError", "from_env"]
 

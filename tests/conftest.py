@@ -16,8 +16,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import Config, load_config
-from bot.supervisor import Stack
+from bot.cli.supervisor import Stack
+from hotline.config import Config, load_config
+
+pytest_plugins = ["tests.auxil.telegram_fixtures", "tests.auxil.phone_fixtures"]
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 DESK_KEY = "test-desk-key"
@@ -57,7 +59,7 @@ class RunningStack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The whole stack on embedded defaults, in a temporary data dir."""
-    from bot.model_cache import ensure_model
+    from bot.cli.model_cache import ensure_model
 
     data_dir = tmp_path_factory.mktemp("jiesu-data")
     env = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from speech.codec_g711 import ulaw_encode
 from speech.resample import resample
-from speech.rtp import RtpPacket, build_dtmf_packets
+from speech.sip.rtp import RtpPacket, build_dtmf_packets
 from speech.tts import parse_wav
 
 __all__ = ["Dtmf", "Segment", "Silence", "Speech", "noise", "silence", "synth", "write_caller_pcap"]

@@ -8,7 +8,7 @@ from typing import cast
 
 from speech.codec_g711 import alaw_decode, ulaw_decode
 from speech.errors import CodecError
-from speech.rtp import RtpPacket
+from speech.sip.rtp import RtpPacket
 
 __all__ = ["RtpRecorder", "speech_seconds"]
 

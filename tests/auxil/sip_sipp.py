@@ -21,7 +21,7 @@ __all__ = [
     "sipp_available",
 ]
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "phone"
+SCENARIOS = Path(__file__).resolve().parent / "sipp"
 
 
 def sipp_available() -> bool:
@@ -55,7 +55,7 @@ def free_udp_port() -> int:
 def render_call(
     tmp: Path, pcap: Path, ending: str, rec_port: int, hold_ms: int = 0, timeout_ms: int = 60_000
 ) -> Path:
-    """Fill tests/phone/uac_call.xml: caller pcap, RTP port to record the bot on, ending."""
+    """Fill tests/auxil/sipp/uac_call.xml: caller pcap, RTP port to record the bot on, ending."""
     body = (SCENARIOS / "uac_call.xml").read_text()
     end = (SCENARIOS / f"ending_{ending}.inc").read_text()
     out = body.replace("@ENDING@", end).replace("@PCAP@", str(pcap))

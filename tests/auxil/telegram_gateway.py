@@ -17,13 +17,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot import channel_telegram, channel_web
-from bot.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
-from bot.channel_telegram import TELEGRAM_CHANNEL, TelegramChannel
-from bot.config import Config
-from bot.rasa_client import RasaClient
-from bot.telegram_settings import TelegramSettings
-from bot.telegram_voice import Transcriber
+from bot.channels.telegram import channel as channel_telegram
+from bot.channels.telegram.channel import TELEGRAM_CHANNEL, TelegramChannel
+from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.voice import Transcriber
+from bot.channels.web import routes as channel_web
+from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
+from bot.gateway.rasa_client import RasaClient
+from hotline.config import Config
 from tests.auxil.fake_telegram import FakeBotApi
 
 __all__ = ["GatewayFactory", "RunningGateway", "VoiceNote", "start_gateway", "tg_settings"]

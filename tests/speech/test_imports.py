@@ -11,8 +11,8 @@ import pytest
 import speech
 
 MODULES = sorted(
-    [f"speech.{m.name}" for m in pkgutil.iter_modules(speech.__path__)]
-    + ["bot.channel_phone", "bot.phone_flow", "bot.phone_prompts"]
+    [m.name for m in pkgutil.walk_packages(speech.__path__, "speech.") if not m.ispkg]
+    + ["bot.channels.phone.channel", "bot.channels.phone.call_flow", "bot.channels.phone.prompts"]
 )
 
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.log_masking import MaskingFilter
+from bot.gateway.log_masking import MaskingFilter
 from tickets.privacy import mask_names, mask_personal_data
 
 

@@ -1,0 +1,384 @@
+"""The dialogue of one phone call: listen, recognise, ask Rasa, speak.
+
+Greeting -> (VAD endpoint -> ASR -> Rasa -> TTS) per turn, with barge-in
+(speech or a key during a prompt stops it), DTMF as an alternative to
+speech, no-input reprompts and a polite close, ``/call_ended`` when the
+caller hangs up with something unfiled, REFER for 转人工, and after the
+ticket is filed one "anything else?" before a goodbye (which the caller can
+talk over) and BYE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.channels.phone import prompts as P
+from bot.gateway.rasa_client import BotButton, BotMessage, RasaClient, RasaUnavailable
+from speech.asr import Recognizer, RecognizerFactory, short_answer_grammar
+from speech.clock import Clock
+from speech.errors import SpeechError, TransferFailed
+from speech.resample import Resampler
+from speech.settings import PhoneSettings
+from speech.sip.call import Call
+from speech.sip.rtp_session import AudioIn, DtmfIn, Playback
+from speech.tts import Tts
+from speech.vad import EndpointConfig, Endpointer, NoInput, SpeechStarted, Utterance
+
+__all__ = ["CALL_ENDED", "CallFlow", "FlowDeps", "TurnTiming"]
+
+log = logging.getLogger("jiesu.phone")
+
+CALL_ENDED = "/call_ended"
+DIGIT_TIMEOUT_S = 3.0
+
+
+@dataclass
+class TurnTiming:
+    """Latency of one voice turn.
+
+    Attributes:
+        speech_ended_at: When the resident stopped talking (clock time).
+        decode_s: Time spent in the recogniser for this utterance.
+        playback: The reply's first prompt; its ``first_sent_at`` is the first packet.
+    """
+
+    speech_ended_at: float
+    decode_s: float
+    playback: Playback | None = None
+
+    @property
+    def latency_s(self) -> float | None:
+        """End of speech -> first reply packet, minus ASR decode time."""
+        if self.playback is None or self.playback.first_sent_at is None:
+            return None
+        return self.playback.first_sent_at - self.speech_ended_at - self.decode_s
+
+
+@dataclass
+class FlowDeps:
+    """What a call flow needs; shared by all calls of one phone service."""
+
+    rasa: RasaClient
+    tts: Tts
+    recognizers: RecognizerFactory
+    settings: PhoneSettings
+    clock: Clock
+    timings: list[TurnTiming] = field(default_factory=list)
+
+
+class CallFlow:
+    """Runs one call until it ends; create one per :class:`speech.Call`."""
+
+    def __init__(self, call: Call, deps: FlowDeps) -> None:
+        self.call = call
+        self.deps = deps
+        s = deps.settings
+        self.endpointer = Endpointer(
+            EndpointConfig(aggressiveness=s.vad_mode, end_silence_ms=s.end_silence_ms,
+                           no_input_s=s.no_input_s, max_utterance_s=s.max_utterance_s)
+        )  # fmt: skip
+        self.sender = f"tel:{call.call_id}"
+        self.metadata: dict[str, Any] = {
+            "channel": "phone", "phone": call.remote_user, "call_id": call.call_id,
+        }  # fmt: skip
+        self.buttons: list[BotButton] = []
+        self.question = P.GREETING_QUESTION
+        self.user_turns = 0
+        self.no_input = 0
+        self.finished = False
+        # The ticket is filed and ANYTHING_ELSE was asked: silence or 没有 ends the call.
+        self.wrapping_up = False
+        # The ticket reply + ANYTHING_ELSE, for * during the wrap-up.
+        self._wrap_up_text = ""
+        # Something was sent to Rasa that no ticket has filed yet: a hang-up or the
+        # no-input close must send /call_ended for it (and only then).
+        self._unfiled = False
+        # The goodbye is playing; speech cancels it, its end hangs up.
+        self._closing = False
+        self._rec: Recognizer | None = None
+        self._asr_active = False
+        self._resampler = Resampler(8000, 16000)
+        self._armed = False
+        self._digits = ""
+        self._digit_deadline = 0.0
+
+    # -- main loop -----------------------------------------------------------
+    async def run(self, initial: list[BotMessage] | None = None) -> None:
+        """Greet (or speak ``initial`` bot messages for an outbound call) and converse."""
+        self._rec = self.deps.recognizers.create()
+        try:
+            if initial is None:
+                await self.say(P.GREETING)
+            else:
+                await self._speak_replies(initial, None)
+            await self._loop()
+        finally:
+            await self._rec.close()
+
+    async def _loop(self) -> None:
+        clock, ep, media = self.deps.clock, self.endpointer, self.call.media
+        while not self.finished:
+            if self.call.ended.is_set():
+                await self._caller_hung_up()
+                return
+            item = await self._next(0.1)
+            now = clock.now()
+            events: list[SpeechStarted | Utterance | NoInput] = []
+            if isinstance(item, AudioIn):
+                was_speech = ep.in_speech
+                events = ep.feed(item.pcm, item.at)
+                if was_speech and self._asr_active and self._rec is not None:
+                    await self._rec.accept(self._resampler.convert(item.pcm))
+            elif isinstance(item, DtmfIn):
+                await self._on_digit(item.digit, now)
+            events += ep.poll(now)
+            if self._digits and now >= self._digit_deadline:
+                digits, self._digits = self._digits, ""
+                await self._turn(digits, None)
+            for ev in events:
+                if isinstance(ev, SpeechStarted):
+                    await self._on_speech_started(ev)
+                elif isinstance(ev, Utterance):
+                    await self._on_utterance(ev)
+                elif isinstance(ev, NoInput):
+                    self._armed = False
+                    await self._on_no_input()
+                if self.finished or self.call.ended.is_set():
+                    break
+            if self._closing and not (media.playing or ep.in_speech or self._asr_active):
+                self.finished = True
+                await self.call.hangup("completed")
+                return
+            if not (media.playing or ep.in_speech or self._armed or self._digits):
+                ep.arm(clock.now())
+                self._armed = True
+
+    async def _next(self, timeout: float) -> AudioIn | DtmfIn | None:
+        q = self.call.media.inbound
+        if not q.empty():
+            return q.get_nowait()
+        try:
+            return await asyncio.wait_for(q.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+
+    # -- speech --------------------------------------------------------------
+    async def _on_speech_started(self, ev: SpeechStarted) -> None:
+        self.call.media.stop_playback()  # barge-in
+        self._armed = False
+        if self._closing:
+            # Talking over the goodbye: the caller has more to say after all.  Still
+            # at the wrap-up, so a real problem goes to Rasa and 嗯 is asked again.
+            self._closing = False
+        grammar = None
+        if self.buttons and all(len(b["title"]) <= 6 for b in self.buttons):
+            grammar = short_answer_grammar([b["title"] for b in self.buttons])
+        assert self._rec is not None
+        self._resampler = Resampler(8000, 16000)
+        await self._rec.start(grammar)
+        self._asr_active = True
+        await self._rec.accept(self._resampler.convert(ev.audio))
+
+    async def _finish_asr(self) -> tuple[str, float]:
+        assert self._rec is not None
+        self._asr_active = False
+        result = await self._rec.finish()
+        return result.text.strip(), result.decode_s
+
+    async def _on_utterance(self, utt: Utterance) -> None:
+        if not self._asr_active:
+            return
+        text, decode_s = await self._finish_asr()
+        log.info("call %s heard %r (%.0f ms decode)", self.call.call_id, text, decode_s * 1e3)
+        if not text:
+            self._armed = False
+            await self.say(P.NOT_UNDERSTOOD + P.button_options(self.buttons))
+            return
+        self.no_input = 0
+        if self.wrapping_up and await self._wrap_up_locally(text):
+            return
+        if P.wants_human(text):
+            await self._send(text)
+            await self._transfer()
+            return
+        await self._turn(
+            P.match_button(text, self.buttons) or text, TurnTiming(utt.speech_ended_at, decode_s)
+        )
+
+    async def _wrap_up_locally(self, text: str) -> bool:
+        """Answer 请问还有其他问题吗？ without Rasa unless the caller said a problem.
+
+        Rasa would open a new complaint with 没什么了 or 有 as its description, so
+        only substance goes there; False = send ``text`` to Rasa as a normal turn.
+        """
+        answer = P.wrap_up_answer(text)
+        if answer == "done":
+            await self._goodbye()
+        elif answer == "again":
+            await self.say(P.ANYTHING_ELSE)
+        elif answer == "more":
+            # The next utterance is the new problem: a fresh report for Rasa.
+            self.wrapping_up = False
+            self.question = P.GREETING_QUESTION
+            await self.say(P.GO_AHEAD)
+        return answer != "talk"
+
+    async def _on_no_input(self) -> None:
+        if self.wrapping_up:
+            await self._goodbye()
+            return
+        self.no_input += 1
+        if self.no_input <= self.deps.settings.max_reprompts:
+            await self.say(P.NO_INPUT + self.question)
+            return
+        if self._unfiled:
+            replies = await self._send(CALL_ENDED, end_reason="no_input")
+            text, _ = P.spoken_reply(replies or [])
+            await self.say(text or P.GOODBYE_NO_INPUT, wait=True)
+        else:
+            await self.say(P.GOODBYE_SILENT, wait=True)
+        self.finished = True
+        await self.call.hangup("no_input")
+
+    async def _on_digit(self, digit: str, now: float) -> None:
+        self.call.media.stop_playback()
+        self.endpointer.disarm()
+        self._armed = False
+        if self.buttons and digit.isdigit() and 1 <= int(digit) <= len(self.buttons):
+            self._digits = ""
+            await self._turn(self.buttons[int(digit) - 1]["payload"], None)
+        elif digit == "*":
+            # At the wrap-up the ticket number is what the caller wants to hear again.
+            await self.say(self._wrap_up_text if self.wrapping_up else self.question)
+        elif digit == "#":
+            digits, self._digits = self._digits, ""
+            if digits:
+                await self._turn(digits, None)
+        else:
+            self._digits += digit
+            self._digit_deadline = now + DIGIT_TIMEOUT_S
+
+    async def _caller_hung_up(self) -> None:
+        utt = self.endpointer.flush(self.deps.clock.now())
+        if utt is not None and self._asr_active:
+            text, _ = await self._finish_asr()
+            # At the wrap-up only a real problem is worth keeping: 没什么了 sent to Rasa
+            # would open a complaint.  Either way nothing new is filed (below).
+            if text and not (self.wrapping_up and P.wrap_up_answer(text) != "talk"):
+                await self._send(text, unfiled=not self.wrapping_up)
+        # After the wrap-up question nothing is pending: the complaint is already filed.
+        if self._unfiled and not self.finished:
+            await self._send(CALL_ENDED, end_reason="caller_hangup")
+
+    # -- Rasa ----------------------------------------------------------------
+    async def _send(self, text: str, unfiled: bool = True, **extra: Any) -> list[BotMessage] | None:
+        """Send one message to Rasa; None when Rasa is unavailable.
+
+        ``unfiled=False`` sends a turn that must not be filed by /call_ended (the
+        caller's last words after the wrap-up question).
+        """
+        try:
+            replies = await self.deps.rasa.send(self.sender, text, {**self.metadata, **extra})
+        except RasaUnavailable as exc:
+            log.error("Rasa unavailable during call %s: %s", self.call.call_id, exc)
+            return None
+        if text != CALL_ENDED:
+            self.user_turns += 1
+            self._unfiled = self._unfiled or unfiled
+        return replies
+
+    async def _turn(self, message: str, timing: TurnTiming | None) -> None:
+        # At the wrap-up a turn files nothing until Rasa opens a new complaint form
+        # (see _speak_replies); 再见 → utter_goodbye must not become a callback ticket.
+        replies = await self._send(message, unfiled=not self.wrapping_up)
+        if replies is None:
+            await self.say(P.SYSTEM_BUSY, wait=True)
+            self.finished = True
+            await self.call.hangup("rasa_unavailable")
+            return
+        await self._speak_replies(replies, timing)
+
+    async def _speak_replies(self, replies: list[BotMessage], timing: TurnTiming | None) -> None:
+        text, self.buttons = P.spoken_reply(replies)
+        action = P.phone_action(replies)
+        if action == "wrap_up":
+            # Without this the call would wait forever after the ticket number.
+            text += P.ANYTHING_ELSE
+            self.buttons = []
+            self.wrapping_up = True
+            self._wrap_up_text = text
+            self._unfiled = False
+        elif self.wrapping_up and P.opens_form(replies):
+            # A new problem: from here on it is an ordinary complaint call.
+            self.wrapping_up = False
+            self._unfiled = True
+        if text:
+            self.question = P.ANYTHING_ELSE if self.wrapping_up else text
+        pb = await self.say(text)
+        if timing is not None:
+            timing.playback = pb
+            self.deps.timings.append(timing)
+        if action == "hangup":
+            await self._wait_played()
+            self.finished = True
+            await self.call.hangup("bot_hangup")
+        elif action == "transfer":
+            await self._transfer()
+
+    async def _goodbye(self) -> None:
+        """End a call whose business is done: a short goodbye, then BYE.
+
+        The loop hangs up once the goodbye has played; a caller who talks over it
+        (谢谢… 我还想问一下) cancels the hang-up instead of being cut off.
+        """
+        await self.say(P.GOODBYE)
+        self._closing = True
+
+    async def _transfer(self) -> None:
+        uri = self.deps.settings.transfer_uri
+        if not uri:
+            await self.say(P.TRANSFER_UNAVAILABLE + self.question)
+            return
+        await self.say(P.TRANSFER, wait=True)
+        try:
+            await self.call.transfer(uri)
+            self.finished = True
+        except TransferFailed as exc:
+            log.warning("transfer of %s failed: %s", self.call.call_id, exc)
+            await self.say(P.TRANSFER_UNAVAILABLE, wait=True)
+            await self._send(CALL_ENDED, end_reason="transfer_failed")
+            self.finished = True
+            await self.call.hangup("transfer_failed")
+
+    # -- output --------------------------------------------------------------
+    async def say(self, text: str, wait: bool = False) -> Playback | None:
+        """Speak ``text`` sentence by sentence; the first sentence starts at once."""
+        self.endpointer.disarm()
+        self._armed = False
+        first: Playback | None = None
+        for sentence in P.speech_chunks(text):
+            try:
+                pcm = await self.deps.tts.synthesize(sentence)
+            except SpeechError:
+                log.exception("TTS failed for %r", sentence)
+                continue
+            if self.call.ended.is_set():
+                break
+            pb = self.call.play(pcm)
+            first = first or pb
+        if wait:
+            await self._wait_played()
+        return first
+
+    async def _wait_played(self) -> None:
+        """Wait until the queued prompts are sent or the call ends."""
+        while self.call.media.playing and not self.call.ended.is_set():
+            ended: asyncio.Future[Any] = asyncio.ensure_future(self.call.ended.wait())
+            pending: list[asyncio.Future[Any]] = [pb.done for pb in self.call.media.pending()]
+            try:
+                await asyncio.wait([ended, *pending], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ended.cancel()

@@ -1,0 +1,40 @@
+"""Run the embedded desk on its own, as a stand-alone Open311 backend.
+
+Useful for a city that has no ticket system yet, and for tests that need a
+backend which is down and then comes up.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from aiohttp import web
+
+from desk.api import DeskApi
+from desk.services import open311_services
+from desk.store import DeskStore
+from hotline.config import Config
+
+__all__ = ["build_desk_app", "serve_desk"]
+
+
+def build_desk_app(cfg: Config) -> web.Application:
+    store = DeskStore(cfg.effective_desk_db_url, cfg.ticket_prefix, timezone(timedelta(hours=8)))
+    api = DeskApi(
+        store,
+        cfg.desk_api_key,
+        open311_services(),
+        {"urgent": float(cfg.deadline_urgent_h), "normal": float(cfg.deadline_normal_h)},
+    )
+    app = web.Application()
+    app.router.add_routes(api.routes())
+
+    async def close_store(_app: web.Application) -> None:
+        store.close()
+
+    app.on_cleanup.append(close_store)  # type: ignore[arg-type]
+    return app
+
+
+def serve_desk(cfg: Config, port: int) -> None:
+    web.run_app(build_desk_app(cfg), host=cfg.host, port=port, print=None)

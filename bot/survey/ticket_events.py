@@ -1,0 +1,215 @@
+"""How the gateway learns that a ticket was resolved (or reopened).
+
+Three sources, one handler (:meth:`TicketEvents.on_status`):
+
+* the embedded desk calls :meth:`TicketEvents.desk_listener` in-process;
+* a city's backend posts ``POST /api/ticket-events`` (:meth:`TicketEvents.webhook`),
+  authenticated with ``JIESU_WEBHOOK_KEY`` — an HMAC-SHA256 of the body in
+  ``X-Jiesu-Signature: sha256=<hex>``, or the key itself in ``X-Jiesu-Key``;
+* :class:`ResolvedPoller` asks Open311 ``GET requests/{id}.json`` for delivered
+  complaints, for backends that cannot call out (``JIESU_SURVEY_POLL``).
+
+Only tickets Jiesu filed (found in the outbox) get a survey: the outbox entry
+knows the conversation, channel and resident to call back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.survey.scheduler import SurveyScheduler
+from desk.store import Ticket
+from tickets.errors import TicketBackendError, UnknownReference
+from tickets.open311_client import Open311Client
+from tickets.outbox import DELIVERED, Outbox, outbox_table
+from tickets.survey.store import NewSurvey, SurveyStore
+
+__all__ = [
+    "KEY_HEADER",
+    "RESOLVED",
+    "ResolvedPoller",
+    "SIGNATURE_HEADER",
+    "TicketEvents",
+    "sign",
+    "verify_webhook",
+]
+
+log = logging.getLogger("jiesu.survey")
+RESOLVED = frozenset({"resolved", "closed"})
+REOPENED = frozenset({"reopened", "open", "in_progress"})
+SIGNATURE_HEADER = "X-Jiesu-Signature"
+KEY_HEADER = "X-Jiesu-Key"
+MAX_EVENT_BYTES = 64 * 1024
+
+
+def sign(key: str, body: bytes) -> str:
+    """The ``X-Jiesu-Signature`` value for ``body``."""
+    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_webhook(key: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    """True when the request carries a valid signature or the shared key."""
+    if not key:
+        return False
+    signature = headers.get(SIGNATURE_HEADER, "")
+    if signature:
+        return hmac.compare_digest(signature, sign(key, body))
+    given = headers.get(KEY_HEADER, "")
+    return bool(given) and hmac.compare_digest(given.encode(), key.encode())
+
+
+def survey_for(outbox: Outbox, ticket_id: str) -> NewSurvey | None:
+    """The survey job data of a ticket Jiesu filed, or None (synchronous)."""
+    try:
+        entry = outbox.get(ticket_id)
+    except UnknownReference:
+        return None
+    if not entry.service_request_id:
+        return None
+    return NewSurvey(
+        ticket_id=entry.service_request_id,
+        sender_id=entry.sender_id,
+        channel=entry.channel,
+        channel_user=entry.channel_user,
+        category=entry.form.get("attribute[category]") or entry.form.get("service_code", ""),
+        summary=entry.summary,
+        submitted_at=entry.created_at,
+    )
+
+
+class TicketEvents:
+    """Turn ticket status changes into survey jobs (or cancellations)."""
+
+    def __init__(self, scheduler: SurveyScheduler, outbox: Outbox, webhook_key: str = ""):
+        self.scheduler = scheduler
+        self.outbox = outbox
+        self.webhook_key = webhook_key
+
+    async def on_status(self, ticket_id: str, status: str) -> str:
+        """Handle one change; returns ``scheduled``, ``cancelled``, ``unknown`` or ``ignored``."""
+        status = status.strip().lower()
+        if status in RESOLVED:
+            new = await asyncio.to_thread(survey_for, self.outbox, ticket_id)
+            if new is None:
+                log.info("ticket %s resolved but not filed by Jiesu: no survey", ticket_id)
+                return "unknown"
+            await self.scheduler.schedule(new)
+            return "scheduled"
+        if status in REOPENED:
+            done = await self.scheduler.cancel(ticket_id, f"ticket {status}")
+            return "cancelled" if done else "ignored"
+        return "ignored"
+
+    async def desk_listener(self, ticket: Ticket) -> None:
+        """``DeskApi.listeners`` callback of the embedded desk."""
+        await self.on_status(ticket.service_request_id, ticket.status)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """``POST /api/ticket-events`` ``{"service_request_id": …, "status": …}``."""
+        if not self.webhook_key:
+            return web.json_response(
+                {"error": {"code": "disabled", "message": "JIESU_WEBHOOK_KEY is not set"}},
+                status=404,
+            )
+        body = await request.content.read(MAX_EVENT_BYTES + 1)
+        if len(body) > MAX_EVENT_BYTES:
+            return web.json_response(
+                {"error": {"code": "too_large", "message": "body"}}, status=413
+            )
+        if not verify_webhook(self.webhook_key, body, request.headers):
+            log.warning("ticket event with a wrong signature from %s", request.remote)
+            return web.json_response(
+                {"error": {"code": "forbidden", "message": "bad signature or key"}}, status=403
+            )
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = None
+        srid = data.get("service_request_id") if isinstance(data, dict) else None
+        status = (
+            (data.get("detailed_status") or data.get("status")) if isinstance(data, dict) else None
+        )
+        if not isinstance(srid, str) or not srid or not isinstance(status, str):
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "invalid_body",
+                        "message": "service_request_id and status required",
+                    }
+                },
+                status=400,
+            )
+        outcome = await self.on_status(srid, status)
+        return web.json_response({"service_request_id": srid, "survey": outcome})
+
+
+class ResolvedPoller:
+    """Ask the backend about delivered complaints that have no survey yet."""
+
+    def __init__(
+        self,
+        events: TicketEvents,
+        store: SurveyStore,
+        client: Open311Client,
+        poll_s: float,
+        window_s: float = 30 * 86_400,
+        batch: int = 50,
+    ):
+        self.events = events
+        self.store = store
+        self.client = client
+        self.poll_s = poll_s
+        self.window_s = window_s
+        self.batch = batch
+        self._cursor = 0
+
+    def _candidates(self, now: float) -> list[str]:
+        with self.events.outbox.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(outbox_table.c.service_request_id)
+                .where(
+                    outbox_table.c.status == DELIVERED,
+                    outbox_table.c.service_request_id.is_not(None),
+                    outbox_table.c.delivered_at >= now - self.window_s,
+                )
+                .order_by(outbox_table.c.delivered_at)
+            ).all()
+        ids = [str(r[0]) for r in rows]
+        known = self.store.known_ticket_ids(ids)
+        todo = [i for i in ids if i.upper() not in known]
+        # Rotate through the open tickets so a long backlog cannot starve newer ones.
+        start = self._cursor % len(todo) if todo else 0
+        picked = (todo[start:] + todo[:start])[: self.batch]
+        self._cursor = start + len(picked)
+        return picked
+
+    async def poll_once(self) -> int:
+        """One pass; returns how many surveys were scheduled."""
+        scheduled = 0
+        for srid in await asyncio.to_thread(self._candidates, time.time()):
+            try:
+                data = await self.client.get_request(srid)
+            except TicketBackendError as exc:
+                log.info("poll of %s failed: %s", srid, exc)
+                continue
+            status = str(data.get("detailed_status") or data.get("status") or "")
+            if status in RESOLVED and await self.events.on_status(srid, status) == "scheduled":
+                scheduled += 1
+        return scheduled
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("survey poll failed")
+            await asyncio.sleep(self.poll_s)
