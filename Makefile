@@ -40,6 +40,7 @@ model: venv ## Train the Rasa model if its inputs changed (cached by fingerprint
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy hotline bot actions nlu speech tickets desk

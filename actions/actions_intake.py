@@ -14,10 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.complaint_fields import fields_from_text, merge_missing, request_type_of
-from actions.parsing import has_cjk, is_meaningful, valid_phone
+from actions.parsing import has_cjk, is_meaningful
 from actions.slot_values import category_slots
 from actions.tracker_view import all_slots, latest_intent, latest_text, parsed_category
-from nlu import detect_emergency, normalize_text
+from nlu import detect_emergency, normalize_phone, normalize_text
 
 __all__ = [
     "StartComplaint",
@@ -146,7 +146,7 @@ class ShareContact(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         raw = next(tracker.get_latest_entity_values("phone"), None)
-        phone = valid_phone(str(raw)) if raw else None
+        phone = normalize_phone(str(raw)) if raw else None
         if phone is None:
             dispatcher.utter_message(text="这个联系人里没有可用的手机号，请直接输入联系电话。")
             return []

@@ -20,15 +20,11 @@ from rasa_sdk.types import DomainDict
 from actions.action_server import on_action_server_stop
 from actions.survey_parsing import LATER, OPT_OUT, parse_answers, parse_control, parse_yes_no
 from actions.tracker_view import latest_text
+from hotline.timezone import hotline_tz
 from tickets.survey.results import close_survey_backend, get_survey_backend
-from tickets.survey.settings import hotline_tz
 from tickets.survey.store import SurveyAnswers
 
 __all__ = [
-    "AskSurveyContacted",
-    "AskSurveyReason",
-    "AskSurveyResolved",
-    "AskSurveySatisfaction",
     "StartSurvey",
     "SubmitSurvey",
     "ValidateSurveyForm",
@@ -54,7 +50,7 @@ def survey_intro(ticket_id: str | None, summary: str, submitted_at: float | None
         return "您好，这里是12345市民服务热线，就您近期反映的问题做个简短回访。"
     when = ""
     if submitted_at:
-        day = datetime.fromtimestamp(submitted_at, hotline_tz("Asia/Shanghai"))
+        day = datetime.fromtimestamp(submitted_at, hotline_tz())
         when = f"{day.month}月{day.day}日"
     short = summary.strip().replace("\n", " ")
     short = (short[:20] + "…") if len(short) > 20 else short
@@ -167,47 +163,6 @@ class ValidateSurveyForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return self._answer("survey_reason", dispatcher, tracker)
-
-
-class _AskSurvey(Action):
-    """One survey question with answer buttons (payloads are the answers as text)."""
-
-    slot = ""
-    question = ""
-    answers: tuple[str, ...] = ()
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        buttons = [{"title": a, "payload": a} for a in self.answers]
-        dispatcher.utter_message(text=self.question, buttons=buttons)
-        return []
-
-
-class AskSurveyContacted(_AskSurvey):
-    slot = "survey_contacted"
-    question = "请问承办单位是否联系过您？"
-    answers = ("已联系", "未联系")
-
-
-class AskSurveyResolved(_AskSurvey):
-    slot = "survey_resolved"
-    question = "您反映的问题解决了吗？"
-    answers = ("已解决", "未解决")
-
-
-class AskSurveySatisfaction(_AskSurvey):
-    slot = "survey_satisfaction"
-    question = "您对这次办理的结果满意吗？"
-    answers = ("满意", "基本满意", "不满意")
-
-
-class AskSurveyReason(_AskSurvey):
-    slot = "survey_reason"
-    question = "请简单说说没有解决或不满意的原因，我们会把工单退回承办单位重新办理。"
 
 
 class SubmitSurvey(Action):

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from actions.parsing import valid_phone
+from hotline.channels import channel_of_sender
+from nlu import normalize_phone
 
 __all__ = ["ChannelContext", "channel_context"]
-
-_CHANNELS = {"web": "web", "tg": "telegram", "tel": "phone", "cli": "cli", "test": "web"}
 
 
 @dataclass(frozen=True)
@@ -26,10 +25,9 @@ class ChannelContext:
 def channel_context(sender_id: str, metadata: dict[str, Any] | None) -> ChannelContext:
     """Channel name, the resident's stable identity on it, and a known phone number."""
     meta = metadata or {}
-    prefix = sender_id.split(":", 1)[0] if ":" in sender_id else "web"
-    channel = str(meta.get("channel") or _CHANNELS.get(prefix, "web"))
+    channel = str(meta.get("channel") or channel_of_sender(sender_id).value)
     raw_phone = meta.get("phone")
-    phone = valid_phone(str(raw_phone)) if raw_phone else None
+    phone = normalize_phone(str(raw_phone)) if raw_phone else None
     if channel == "phone" and phone:
         channel_user = f"tel:{phone}"
     else:

@@ -9,10 +9,10 @@ resident already gave unless the turn was the answer to that very slot.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from actions.parsing import valid_phone
+from hotline.timezone import hotline_now
 from nlu import (
     detect_emergency,
     detect_request_type,
@@ -20,17 +20,13 @@ from nlu import (
     extract_person_name,
     extract_phones,
     extract_time,
+    normalize_phone,
     normalize_text,
 )
 
-__all__ = ["fields_from_text", "merge_missing", "hotline_now"]
+__all__ = ["fields_from_text", "merge_missing"]
 
-HOTLINE_TZ = timezone(timedelta(hours=8))
 _ANON = re.compile(r"(匿名|保密|不要透露|别透露|不要公开|别公开)")
-
-
-def hotline_now() -> datetime:
-    return datetime.now(HOTLINE_TZ)
 
 
 def fields_from_text(text: str, now: datetime | None = None) -> dict[str, Any]:
@@ -47,7 +43,7 @@ def fields_from_text(text: str, now: datetime | None = None) -> dict[str, Any]:
         found["complaint_time"] = when.text
         found["complaint_time_iso"] = when.iso
     for raw in extract_phones(t):
-        phone = valid_phone(raw)
+        phone = normalize_phone(raw)
         if phone:
             found["contact_phone"] = phone
             break

@@ -259,7 +259,8 @@ class AskConfirmation(Action):
             label = FIELD_LABELS.get(pending, pending)
             dispatcher.utter_message(text=f"请告诉我新的{label}。")
             return []
-        complaint = complaint_from_slots(all_slots(tracker), tracker.sender_id, "web")
+        ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
+        complaint = complaint_from_slots(all_slots(tracker), tracker.sender_id, ctx.channel)
         dispatcher.utter_message(
             text=read_back(complaint),
             buttons=[

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from actions.negation import affirmed, negated, scope_text
 from nlu import extract_location, extract_person_name, extract_phones, normalize_text
+from nlu.negation import affirmed, negated, scope_text
 
 __all__ = [
     "FIELD_LABELS",
@@ -21,7 +21,6 @@ __all__ = [
     "parse_confirmation_reply",
     "parse_yes_no",
     "parse_anonymous",
-    "valid_phone",
     "mask_phone",
     "is_meaningful",
     "has_cjk",
@@ -70,9 +69,6 @@ _CORRECTION_NOISE = re.compile(
     r"(不对|错了|有误|写错了|记错了)[，,。\s]*"
 )
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-SHORT_SERVICE_RE = re.compile(r"^(400|800)-?\d{3}-?\d{4}$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _WORDISH = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
@@ -93,20 +89,6 @@ def has_cjk(text: str) -> bool:
 def is_meaningful(text: str) -> bool:
     """True when ``text`` has something to record (not only emoji/punctuation)."""
     return len(_WORDISH.findall(text)) >= 2
-
-
-def valid_phone(raw: str) -> str | None:
-    """Normalise a mainland mobile or landline number, or None if it is not one."""
-    digits = re.sub(r"[\s()（）]", "", raw)
-    digits = re.sub(r"^(\+?86|0086)-?", "", digits)
-    if MOBILE_RE.match(digits.replace("-", "")):
-        return digits.replace("-", "")
-    if LANDLINE_RE.match(digits) or SHORT_SERVICE_RE.match(digits):
-        if "-" not in digits and digits.startswith("0"):
-            area_len = 3 if digits[1] in "12" else 4
-            return f"{digits[:area_len]}-{digits[area_len:]}"
-        return digits
-    return None
 
 
 def mask_phone(phone: str | None) -> str:
@@ -141,7 +123,7 @@ def parse_anonymous(text: str) -> bool | None:
     """Whether the resident wants their identity kept confidential.
 
     Hedged refusals ("不是很需要", "不太需要") are a no: the need word is
-    negated, even though it appears in the answer (see :mod:`actions.negation`).
+    negated, even though it appears in the answer (see :mod:`nlu.negation`).
     """
     t = scope_text(normalize_text(text))
     if _KEEP_PRIVATE.search(t):

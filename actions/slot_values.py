@@ -6,16 +6,15 @@ read-back, so "地址是…" means the same in both places.  Pure functions.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from actions.complaint_fields import hotline_now
-from actions.negation import affirmed, negated, scope_text
-from actions.parsing import has_cjk, is_meaningful, parse_anonymous, valid_phone
+from actions.parsing import has_cjk, is_meaningful, parse_anonymous
+from hotline.timezone import hotline_now
 from nlu import (
+    LOW_CONFIDENCE_THRESHOLD,
     CategoryPrediction,
     classify_category,
     extract_location,
@@ -23,8 +22,10 @@ from nlu import (
     extract_phones,
     extract_time,
     load_taxonomy,
+    normalize_phone,
     normalize_text,
 )
+from nlu.negation import affirmed, negated, scope_text
 
 __all__ = [
     "FieldResult",
@@ -51,13 +52,8 @@ OWN_NUMBER_YES = ("可以", "是的", "对", "好", "行", "嗯")
 OTHER_WORDS = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)")
 
 
-def min_category_confidence() -> float:
-    """Below this (or when the classifier itself is unsure) the bot asks the category."""
-    return float(os.environ.get("JIESU_CATEGORY_MIN_CONFIDENCE", "0.4"))
-
-
 def _sure(pred: CategoryPrediction) -> bool:
-    return not pred.low_confidence and pred.confidence >= min_category_confidence()
+    return not pred.low_confidence and pred.confidence >= LOW_CONFIDENCE_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ def value_for_field(
         )
     if slot == "contact_phone":
         for raw in extract_phones(text):
-            phone = valid_phone(raw)
+            phone = normalize_phone(raw)
             if phone:
                 return FieldResult({"contact_phone": phone})
         if NO_PHONE_WORDS.search(text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from actions.negation import affirmed, negated, scope_text
+from nlu.negation import affirmed, negated, scope_text
 
 __all__ = [
     "LATER",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from actions.action_server import on_action_server_stop
 from actions.complaint import Complaint, to_open311_form
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("jiesu.actions.tickets")
-HOTLINE_TZ = timezone(timedelta(hours=8))
 STATUS_WORDS = {
     "open": "已受理，正在派单",
     "in_progress": "承办单位正在处理",
@@ -63,8 +62,8 @@ class TicketService:
 
     def __init__(self, config: Config):
         self.config = config
-        self.outbox = Outbox(config.effective_outbox_db_url)
-        self._open311 = Open311Connection(config.open311_client)
+        self.outbox = Outbox(config.effective_outbox_db_url, tz=config.tz)
+        self._open311 = Open311Connection.for_config(config)
 
     def client(self) -> Open311Client:
         return self._open311.client()
@@ -77,7 +76,7 @@ class TicketService:
         hours = (
             self.config.deadline_urgent_h if urgency == "urgent" else self.config.deadline_normal_h
         )
-        return (now or datetime.now(HOTLINE_TZ)) + timedelta(hours=hours)
+        return (now or datetime.now(self.config.tz)) + timedelta(hours=hours)
 
     async def submit(self, complaint: Complaint, channel_user: str) -> SubmitResult:
         """Persist then try to deliver once; the outbox worker retries on failure."""

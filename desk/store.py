@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from hotline.timezone import hotline_tz
 from tickets.db import make_engine
 from tickets.privacy import mask_names, mask_personal_data
 
@@ -91,7 +92,7 @@ def open311_status(status: str) -> str:
     return "closed" if status in ("resolved", "closed") else "open"
 
 
-def _iso(ts: float | None, tz: timezone) -> str | None:
+def _iso(ts: float | None, tz: tzinfo) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
@@ -141,7 +142,7 @@ class Ticket:
     expected_at: float | None
     history: tuple[dict[str, Any], ...] = ()
 
-    def to_open311(self, *, staff: bool, tz: timezone) -> dict[str, Any]:
+    def to_open311(self, *, staff: bool, tz: tzinfo) -> dict[str, Any]:
         """Open311 GeoReport v2 request shape; personal data only for staff."""
         description = self.description
         if not staff:
@@ -179,10 +180,10 @@ class Ticket:
 class DeskStore:
     """Synchronous store; call from a thread in async code."""
 
-    def __init__(self, url: str, ticket_prefix: str = "BJ", tz: timezone | None = None):
+    def __init__(self, url: str, ticket_prefix: str = "BJ", tz: tzinfo | None = None):
         self.engine: Engine = make_engine(url)
         self.prefix = ticket_prefix
-        self.tz = tz or timezone(timedelta(hours=8))
+        self.tz = tz or hotline_tz()
         metadata.create_all(self.engine)
 
     def close(self) -> None:

@@ -11,13 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # config is read by every process; the HTTP stack only where used
-    import aiohttp
-
-    from tickets.open311_client import Open311Client
+from hotline.timezone import DEFAULT_TIMEZONE, TIMEZONE_VARIABLE, zone
 
 __all__ = ["Config", "ConfigError", "load_config", "PROJECT_ROOT"]
 
@@ -31,7 +28,7 @@ class ConfigError(ValueError):
 def env_int(env: Mapping[str, str], name: str, default: int, minimum: int | None = None) -> int:
     """Integer variable ``name``; ``default`` when unset or empty.
 
-    Shared by every settings class of the gateway (``bot/*_settings.py``), so a bad
+    Shared by every settings class (Telegram, survey, phone), so a bad
     value is refused the same way everywhere, naming the variable.
     """
     raw = env.get(name)
@@ -101,10 +98,15 @@ class Config:
     deadline_urgent_h: int = 2
     deadline_normal_h: int = 24
     # Local time zone of the hotline (for deadlines and calling hours).
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+
+    @property
+    def tz(self) -> tzinfo:
+        """The hotline's local zone (``JIESU_TIMEZONE``)."""
+        return zone(self.timezone)
 
     @property
     def embedded_desk(self) -> bool:
@@ -122,18 +124,6 @@ class Config:
     def effective_open311_api_key(self) -> str:
         """API key for the ticket backend (the desk key for the embedded desk)."""
         return self.open311_api_key or (self.desk_api_key if self.embedded_desk else "")
-
-    def open311_client(self, session: aiohttp.ClientSession) -> Open311Client:
-        """The client of the configured ticket backend, on ``session``."""
-        from tickets.open311_client import Open311Client
-
-        return Open311Client(
-            self.effective_open311_url,
-            session,
-            self.effective_open311_api_key,
-            self.open311_jurisdiction,
-            self.delivery_timeout_s,
-        )
 
     @property
     def effective_desk_db_url(self) -> str:
@@ -170,7 +160,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         delivery_timeout_s=env_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
         deadline_urgent_h=env_int(e, "JIESU_DEADLINE_URGENT_HOURS", 2),
         deadline_normal_h=env_int(e, "JIESU_DEADLINE_NORMAL_HOURS", 24),
-        timezone=_str(e, "JIESU_TIMEZONE", "Asia/Shanghai"),
+        timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
     )

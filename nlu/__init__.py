@@ -10,7 +10,7 @@ from ._emergency import detect_emergency
 from ._location import extract_location
 from ._normalize import normalize_text
 from ._person import extract_person_name
-from ._phones import extract_phones
+from ._phones import extract_phones, normalize_phone
 from ._request_type import REQUEST_TYPES, detect_request_type
 from ._taxonomy import Taxonomy, load_taxonomy
 from ._tickets import extract_ticket_ids
@@ -35,5 +35,6 @@ __all__ = [
     "extract_ticket_ids",
     "extract_time",
     "load_taxonomy",
+    "normalize_phone",
     "normalize_text",
 ]

@@ -15,7 +15,13 @@ from typing import Any
 from ._features import head_text, prepare_text, word_ngrams, word_unigrams
 from ._lazy import Lazy
 from ._linear import Block, LinearTextModel, TextModel
-from ._settings import DATA_DIR, TAXONOMY_FILE, category_model_path, models_dir
+from ._settings import (
+    DATA_DIR,
+    TAXONOMY_FILE,
+    category_min_confidence,
+    category_model_path,
+    models_dir,
+)
 from ._taxonomy import Taxonomy, load_taxonomy
 from ._types import CategoryLeaf, CategoryPrediction
 
@@ -33,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 #: Predictions whose leaf confidence is below this are flagged ``low_confidence``
 #: (the dialogue then asks the resident or lets staff choose).
-LOW_CONFIDENCE_THRESHOLD = float(os.environ.get("JIESU_CATEGORY_THRESHOLD", "0.30"))
+LOW_CONFIDENCE_THRESHOLD = category_min_confidence()
 #: Bump when features or model change, to invalidate cached built-in models.
 MODEL_VERSION = 4
 #: Regularisation of the history model's ridge classifier (5-fold CV on training data).

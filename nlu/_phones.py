@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ._digits import DIGIT_CHARS, to_ascii_digits
 from ._normalize import normalize_text
 
-__all__ = ["PhoneSpan", "extract_phones", "find_phones"]
+__all__ = ["PhoneSpan", "extract_phones", "find_phones", "normalize_phone"]
 
 _SEP = r"[\s\-－—–·.,，、]"
 # "+86", "0086", "86-" and the spoken "加八六" prefixes
@@ -52,6 +52,25 @@ def _format(digits: str, cued: bool) -> str | None:
     if cued and _LOCAL.fullmatch(digits):
         return f"010-{digits}"  # an 8-digit number without area code: Beijing
     return None
+
+
+_SERVICE = re.compile(r"(?:400|800)\d{7}")
+_ANSWER_NOISE = re.compile(r"[\s()（）\-－—]")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Normalise a whole answer that should be one phone number, or None if it is not one.
+
+    Mobile numbers come back as 11 digits, landlines as ``010-12345678`` and 400/800
+    service numbers as given; ``+86``/``0086`` prefixes and separators are dropped.  The same
+    patterns :func:`find_phones` uses inside running text.
+    """
+    digits = _ANSWER_NOISE.sub("", raw or "")
+    if digits.startswith("+"):
+        digits = digits[1:]
+    if _SERVICE.fullmatch(digits):
+        return raw.strip()
+    return _format(digits, cued=False)
 
 
 def _plus_prefixed(chunk: str) -> bool:

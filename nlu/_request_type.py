@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ._normalize import normalize_text
+from .negation import is_negated
 
 __all__ = ["REQUEST_TYPES", "detect_request_type"]
 
@@ -13,7 +14,6 @@ REQUEST_TYPES = ("投诉", "求助", "咨询", "建议", "举报", "表扬")
 
 # Explicit statements ("我要投诉", "我想咨询一下") decide on their own, first one wins.
 _EXPLICIT = re.compile(r"投诉|举报|表扬|建议|咨询|求助")
-_EXPLICIT_NEG = re.compile(r"(?:不是|不想|不要|没有|不用)[^，。,.!！?？]{0,2}$")
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "表扬",
@@ -70,7 +70,7 @@ def detect_request_type(text: str) -> str:
     if not norm:
         return "投诉"
     for m in _EXPLICIT.finditer(norm):
-        if not _EXPLICIT_NEG.search(norm[max(0, m.start() - 4) : m.start()]):
+        if not is_negated(norm, m.start()):
             return m.group(0)
     for label, pattern in _CUES:
         if pattern.search(norm):

@@ -15,6 +15,23 @@ DEFAULT_TICKET_PREFIX = "BJ"
 DEFAULT_HISTORY_MODEL = Path("models") / "category" / "history.joblib"
 
 
+DEFAULT_CATEGORY_MIN_CONFIDENCE = 0.4
+
+
+def category_min_confidence() -> float:
+    """``JIESU_CATEGORY_MIN_CONFIDENCE`` (default 0.4): the one category threshold.
+
+    A prediction below it is flagged ``low_confidence`` and the dialogue asks the resident
+    with buttons of the top candidates instead of taking it.
+    """
+    raw = os.environ.get("JIESU_CATEGORY_MIN_CONFIDENCE", "")
+    try:
+        value = float(raw) if raw else DEFAULT_CATEGORY_MIN_CONFIDENCE
+    except ValueError:
+        return DEFAULT_CATEGORY_MIN_CONFIDENCE
+    return min(1.0, max(0.0, value))
+
+
 def ticket_prefixes() -> tuple[str, ...]:
     """Ticket prefixes from ``JIESU_TICKET_PREFIX`` (comma separated, default ``BJ``)."""
     raw = os.environ.get("JIESU_TICKET_PREFIX", DEFAULT_TICKET_PREFIX)

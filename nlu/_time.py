@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
+
+from hotline.timezone import hotline_tz
 
 from ._normalize import normalize_text
 from ._types import TimeMention
 
-__all__ = ["BEIJING", "extract_time", "find_time"]
+__all__ = ["extract_time", "find_time"]
 
 logger = logging.getLogger(__name__)
 
-#: Beijing time, UTC+8 (no daylight saving).
-BEIJING = timezone(timedelta(hours=8))
 _FMT = "%Y-%m-%d %H:%M:%S"
 _CN_NUMS = {
     "一": 1,
@@ -72,8 +72,8 @@ class _Found:
 
 def _as_beijing(now: datetime) -> datetime:
     if now.tzinfo is None:
-        return now.replace(tzinfo=BEIJING)
-    return now.astimezone(BEIJING)
+        return now.replace(tzinfo=hotline_tz())
+    return now.astimezone(hotline_tz())
 
 
 def _iso(dt: datetime) -> str:
@@ -81,7 +81,7 @@ def _iso(dt: datetime) -> str:
 
 
 def _parse(value: str) -> datetime:
-    return datetime.strptime(value, _FMT).replace(tzinfo=BEIJING)
+    return datetime.strptime(value, _FMT).replace(tzinfo=hotline_tz())
 
 
 def _number(raw: str) -> float:

@@ -17,14 +17,12 @@ __all__ = [
     "DIGIT_WORDS",
     "Recognizer",
     "RecognizerFactory",
-    "SHORT_ANSWER_PHRASES",
     "UNKNOWN",
     "Word",
     "short_answer_grammar",
 ]
 
 UNKNOWN = "[unk]"
-SHORT_ANSWER_PHRASES: tuple[str, ...] = ("确认", "不对", "满意", "基本满意", "不满意", "是", "不是")
 DIGIT_WORDS: tuple[str, ...] = (
     "零",
     "幺",
@@ -41,14 +39,15 @@ DIGIT_WORDS: tuple[str, ...] = (
 )
 
 
-def short_answer_grammar(extra: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """Return the phrase list for a short-answer turn (button titles in ``extra``).
+def short_answer_grammar(words: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """Return the phrase list for a short-answer turn: ``words`` (the dialogue's words,
+    e.g. button titles and the phone prompts' short answers), then the digit words.
 
     The list always ends with ``[unk]`` so out-of-grammar speech is reported as
     unknown instead of being forced onto the nearest phrase.
     """
     phrases: list[str] = []
-    for p in (*extra, *SHORT_ANSWER_PHRASES, *DIGIT_WORDS):
+    for p in (*words, *DIGIT_WORDS):
         p = p.strip()
         if p and p not in phrases:
             phrases.append(p)

@@ -13,9 +13,10 @@ from typing import Any
 
 import aiohttp
 
+from hotline.config import Config
 from tickets.errors import BackendRejected, BackendUnavailable
 
-__all__ = ["Open311Client", "Open311Connection"]
+__all__ = ["Open311Client", "Open311Connection", "configured_client"]
 
 
 class Open311Client:
@@ -101,6 +102,17 @@ class Open311Client:
         return list(body) if isinstance(body, list) else []
 
 
+def configured_client(config: Config, session: aiohttp.ClientSession) -> Open311Client:
+    """The client of the configured ticket backend (a city's, or the embedded desk), on ``session``."""
+    return Open311Client(
+        config.effective_open311_url,
+        session,
+        config.effective_open311_api_key,
+        config.open311_jurisdiction,
+        config.delivery_timeout_s,
+    )
+
+
 class Open311Connection:
     """An :class:`Open311Client` on an HTTP session of its own, opened on first use.
 
@@ -113,6 +125,11 @@ class Open311Connection:
         self._make_client = make_client
         self._session: aiohttp.ClientSession | None = None
         self._client: Open311Client | None = None
+
+    @classmethod
+    def for_config(cls, config: Config) -> Open311Connection:
+        """A connection to the backend ``config`` names."""
+        return cls(lambda session: configured_client(config, session))
 
     def client(self) -> Open311Client:
         if self._client is None or self._session is None or self._session.closed:

@@ -15,18 +15,40 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, tzinfo
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hotline.timezone import hotline_tz
 from tickets.db import make_engine
 from tickets.errors import UnknownReference
 
-__all__ = ["Outbox", "OutboxEntry", "PENDING", "DELIVERED", "REJECTED", "REFERENCE_RE"]
+__all__ = [
+    "DELIVERED",
+    "Outbox",
+    "OutboxEntry",
+    "OutboxStatus",
+    "PENDING",
+    "REFERENCE_RE",
+    "REJECTED",
+]
 
-PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
+
+class OutboxStatus(str, Enum):
+    """Delivery state of one confirmed complaint (column ``status``)."""
+
+    PENDING = "pending"  # persisted, not yet taken by the backend (retried with backoff)
+    DELIVERED = "delivered"  # the backend gave it a ticket id
+    REJECTED = "rejected"  # the backend refused it for good (4xx): staff must look
+
+    def __str__(self) -> str:
+        return self.value
+
+
+PENDING, DELIVERED, REJECTED = OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.REJECTED
 _REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # Our own references, e.g. JS20261125-7K3Q9A (told to residents when the backend is down).
 REFERENCE_RE = re.compile(
@@ -67,7 +89,7 @@ class OutboxEntry:
     channel_user: str
     form: dict[str, str]
     summary: str
-    status: str
+    status: OutboxStatus
     attempts: int
     next_attempt_at: float
     last_error: str | None
@@ -91,7 +113,7 @@ def _entry(row: Any) -> OutboxEntry:
         channel_user=row["channel_user"],
         form=json.loads(row["form"]),
         summary=row["summary"],
-        status=row["status"],
+        status=OutboxStatus(row["status"]),
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
         last_error=row["last_error"],
@@ -105,16 +127,17 @@ def _entry(row: Any) -> OutboxEntry:
 class Outbox:
     """Synchronous store (call from a thread in async code)."""
 
-    def __init__(self, url: str, reference_prefix: str = "JS"):
+    def __init__(self, url: str, reference_prefix: str = "JS", tz: tzinfo | None = None):
         self.engine: Engine = make_engine(url)
         self.prefix = reference_prefix
+        self.tz = tz or hotline_tz()
         metadata.create_all(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def _new_reference(self, now: float) -> str:
-        day = datetime.fromtimestamp(now, timezone(timedelta(hours=8))).strftime("%Y%m%d")
+        day = datetime.fromtimestamp(now, self.tz).strftime("%Y%m%d")
         tail = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
         return f"{self.prefix}{day}-{tail}"
 

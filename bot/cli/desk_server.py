@@ -6,8 +6,6 @@ backend which is down and then comes up.
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-
 from aiohttp import web
 
 from desk.api import DeskApi
@@ -19,7 +17,7 @@ __all__ = ["build_desk_app", "serve_desk"]
 
 
 def build_desk_app(cfg: Config) -> web.Application:
-    store = DeskStore(cfg.effective_desk_db_url, cfg.ticket_prefix, timezone(timedelta(hours=8)))
+    store = DeskStore(cfg.effective_desk_db_url, cfg.ticket_prefix, cfg.tz)
     api = DeskApi(
         store,
         cfg.desk_api_key,

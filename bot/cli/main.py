@@ -181,7 +181,7 @@ def cmd_desk(args: argparse.Namespace, cfg: Config) -> int:
 def cmd_outbox(args: argparse.Namespace, cfg: Config) -> int:
     from tickets.outbox import Outbox
 
-    outbox = Outbox(cfg.effective_outbox_db_url)
+    outbox = Outbox(cfg.effective_outbox_db_url, tz=cfg.tz)
     print(json.dumps(outbox.counts(), ensure_ascii=False))
     return 0
 
@@ -203,13 +203,12 @@ def cmd_survey(args: argparse.Namespace, cfg: Config) -> int:
         return 0
     from datetime import date
 
-    from tickets.survey.settings import hotline_tz
     from tickets.survey.stats import compute_stats, day_range, format_stats
     from tickets.survey.store import SurveyStore
 
     start = date.fromisoformat(args.date_from) if args.date_from else None
     end = date.fromisoformat(args.date_to) if args.date_to else None
-    lo, hi = day_range(start, end, hotline_tz(cfg.timezone))
+    lo, hi = day_range(start, end, cfg.tz)
     store = SurveyStore(cfg.effective_outbox_db_url)
     try:
         stats = compute_stats(store.jobs(lo, hi))

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta, timezone
 
 import aiohttp
 from aiohttp import web
@@ -36,12 +35,12 @@ from desk.services import open311_services
 from desk.store import DeskStore
 from hotline.config import Config
 from tickets.delivery import DeliveryWorker
+from tickets.open311_client import configured_client
 from tickets.outbox import Outbox
 
 __all__ = ["build_app"]
 
 log = logging.getLogger("jiesu.gateway")
-HOTLINE_TZ = timezone(timedelta(hours=8))
 
 
 async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -56,12 +55,12 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _stores_ctx(app: web.Application) -> AsyncIterator[None]:
     cfg = app[CONFIG]
-    outbox = await asyncio.to_thread(Outbox, cfg.effective_outbox_db_url)
+    outbox = await asyncio.to_thread(Outbox, cfg.effective_outbox_db_url, "JS", cfg.tz)
     app[OUTBOX] = outbox
     desk: DeskStore | None = None
     if cfg.embedded_desk:
         desk = await asyncio.to_thread(
-            DeskStore, cfg.effective_desk_db_url, cfg.ticket_prefix, HOTLINE_TZ
+            DeskStore, cfg.effective_desk_db_url, cfg.ticket_prefix, cfg.tz
         )
         app[DESK_STORE] = desk
         app[DESK_API].store = desk
@@ -73,7 +72,7 @@ async def _stores_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     cfg = app[CONFIG]
-    client = cfg.open311_client(app[HTTP_SESSION])
+    client = configured_client(cfg, app[HTTP_SESSION])
     worker = DeliveryWorker(app[OUTBOX], client, cfg.outbox_poll_s, cfg.outbox_max_backoff_s)
     app[DELIVERY_WORKER] = worker
     task = asyncio.create_task(worker.run(), name="outbox-delivery")

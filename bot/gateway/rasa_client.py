@@ -12,9 +12,7 @@ from typing import Any, TypedDict
 
 import aiohttp
 
-__all__ = ["BotButton", "BotMessage", "RasaClient", "RasaUnavailable", "CHANNEL_PREFIXES"]
-
-CHANNEL_PREFIXES = ("web", "tg", "tel", "cli", "test")
+__all__ = ["BotButton", "BotMessage", "RasaClient", "RasaUnavailable"]
 
 
 class BotButton(TypedDict):
@@ -57,14 +55,6 @@ def _normalise(raw: list[dict[str, Any]]) -> list[BotMessage]:
         if msg:
             out.append(msg)
     return out
-
-
-def prefixed_sender(channel: str, sender: str) -> str:
-    """Return ``sender`` prefixed with ``channel:`` unless it already has a prefix."""
-    head, sep, _ = sender.partition(":")
-    if sep and head in CHANNEL_PREFIXES:
-        return sender
-    return f"{channel}:{sender}"
 
 
 class RasaClient:

@@ -22,9 +22,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.outbound import ChannelUnavailable, outbound
 from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from bot.survey.errors import SurveyBusy, SurveyDeferred
+from hotline.channels import Channel, channel_of_sender
 from tickets.survey.settings import SurveySettings
 from tickets.survey.store import SurveyJob, SurveyStore
 
@@ -33,14 +35,18 @@ __all__ = ["SURVEY_FORM", "SURVEY_INTENT", "SurveyRelays", "channel_of"]
 log = logging.getLogger("jiesu.survey")
 SURVEY_INTENT = "start_survey"
 SURVEY_FORM = "survey_form"
-_PREFIX_CHANNEL = {"tg": "telegram", "tel": "phone", "web": "web", "cli": "web", "test": "web"}
 
 
-def channel_of(job: SurveyJob) -> str:
-    """``web``, ``telegram`` or ``phone`` for a job (the sender prefix decides if unsure)."""
-    if job.channel in ("web", "telegram", "phone"):
-        return job.channel
-    return _PREFIX_CHANNEL.get(job.sender_id.partition(":")[0], "web")
+def channel_of(job: SurveyJob) -> Channel:
+    """The channel a job is delivered on (the sender prefix decides if unsure).
+
+    A terminal chat (``cli``) polls the gateway like the web page, so it is served as web.
+    """
+    try:
+        channel = Channel(job.channel)
+    except ValueError:
+        channel = channel_of_sender(job.sender_id)
+    return Channel.WEB if channel is Channel.CLI else channel
 
 
 class SurveyRelays:
@@ -53,16 +59,25 @@ class SurveyRelays:
 
     async def __call__(self, job: SurveyJob) -> None:
         channel = channel_of(job)
-        if channel == "phone":
+        if channel is Channel.PHONE:
             await self._phone(job)
             return
-        if channel == "telegram":
-            self._telegram_ready()
+        pusher = outbound(self.app).pusher(channel)
+        if channel is not Channel.WEB:
+            if pusher is None:
+                raise SurveyDeferred(f"{channel} channel is not running")
+            try:
+                pusher.check_ready()
+            except ChannelUnavailable as exc:
+                raise SurveyDeferred(f"{channel}: {exc}") from exc
         messages = await self._start(job)
-        if channel == "telegram":
-            await self._send_telegram(job, messages)
-        else:
+        if pusher is None:
             await asyncio.to_thread(self._replace_pending, job.sender_id, messages)
+            return
+        try:
+            await pusher.push(job.sender_id, messages)
+        except ChannelUnavailable as exc:
+            raise SurveyDeferred(f"{channel}: {exc}") from exc
 
     def _replace_pending(self, sender: str, messages: list[BotMessage]) -> None:
         # A re-sent survey replaces an earlier one the resident never opened.
@@ -101,40 +116,15 @@ class SurveyRelays:
             raise SurveyDeferred("the assistant produced no survey turn")
         return messages
 
-    def _telegram_ready(self) -> None:
-        from bot.channels.telegram.channel import TELEGRAM_CHANNEL
-
-        channel = self.app.get(TELEGRAM_CHANNEL)
-        if channel is None or not channel.ready.is_set():
-            raise SurveyDeferred("Telegram channel is not running")
-
-    async def _send_telegram(self, job: SurveyJob, messages: list[BotMessage]) -> None:
-        from telegram.error import TelegramError
-
-        from bot.channels.telegram.channel import send_to_chat
-        from bot.channels.telegram.errors import TelegramDisabled
-
-        try:
-            chat_id = int(job.sender_id.partition(":")[2])
-        except ValueError as exc:
-            raise SurveyDeferred(f"not a Telegram chat: {job.sender_id}") from exc
-        try:
-            await send_to_chat(self.app, chat_id, messages)
-        except (TelegramDisabled, TelegramError) as exc:
-            raise SurveyDeferred(f"Telegram: {exc}") from exc
-
     async def _phone(self, job: SurveyJob) -> None:
-        from bot.channels.phone.channel import PHONE
-
-        holder = self.app.get(PHONE)
-        service = holder.service if holder is not None else None
-        if service is None:
+        caller = outbound(self.app).caller(Channel.PHONE)
+        if caller is None:
             raise SurveyDeferred("phone channel is not running")
         number = job.channel_user.partition(":")[2] if job.channel_user.startswith("tel:") else ""
         if not number or not self.settings.call_uri:
             raise SurveyDeferred("no number to call (JIESU_SURVEY_CALL_URI or caller id missing)")
         uri = self.settings.call_uri.replace("{phone}", number)
         try:
-            await service.call_out(uri, SURVEY_INTENT, entities={"ticket_id": job.ticket_id})
-        except Exception as exc:  # CallFailed, SIP errors: the callee did not take the call
+            await caller.start_call(uri, SURVEY_INTENT, {"ticket_id": job.ticket_id})
+        except ChannelUnavailable as exc:
             raise SurveyDeferred(f"call to {number[:3]}…{number[-2:]} failed: {exc}") from exc

@@ -27,12 +27,14 @@ from datetime import date
 from aiohttp import web
 
 from bot.gateway.app_keys import CONFIG, DESK_API, HTTP_SESSION, OUTBOX
-from bot.gateway.rasa_client import prefixed_sender
+from bot.gateway.errors import json_error
 from bot.survey.relays import SurveyRelays
 from bot.survey.scheduler import SurveyScheduler
 from bot.survey.ticket_events import ResolvedPoller, TicketEvents
+from hotline.channels import prefixed_sender
+from tickets.open311_client import configured_client
 from tickets.survey.postback import PostBack
-from tickets.survey.settings import SurveySettings, hotline_tz
+from tickets.survey.settings import SurveySettings
 from tickets.survey.stats import compute_stats, day_range
 from tickets.survey.store import SurveyStore
 
@@ -45,14 +47,10 @@ SURVEY_EVENTS = web.AppKey("survey_events", TicketEvents)
 MAX_SENDER_LEN = 128
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
 async def get_pending(request: web.Request) -> web.Response:
     sender = request.query.get("sender", "").strip()
     if not sender or len(sender) > MAX_SENDER_LEN:
-        return _error(
+        return json_error(
             400, "invalid_sender", f"sender must be a non-empty string ≤ {MAX_SENDER_LEN}"
         )
     store = request.app[SURVEY_STORE]
@@ -70,8 +68,8 @@ async def get_stats(request: web.Request) -> web.Response:
     try:
         start, end = _date(request.query.get("from", "")), _date(request.query.get("to", ""))
     except ValueError:
-        return _error(400, "invalid_date", "from/to must be YYYY-MM-DD")
-    lo, hi = day_range(start, end, hotline_tz(request.app[CONFIG].timezone))
+        return json_error(400, "invalid_date", "from/to must be YYYY-MM-DD")
+    lo, hi = day_range(start, end, request.app[CONFIG].tz)
     jobs = await asyncio.to_thread(request.app[SURVEY_STORE].jobs, lo, hi)
     return web.json_response(compute_stats(jobs).as_dict())
 
@@ -80,7 +78,7 @@ async def post_run_due(request: web.Request) -> web.Response:
     key = request.headers.get("X-Api-Key") or request.query.get("api_key", "")
     expected = request.app[CONFIG].desk_api_key
     if not key or not hmac.compare_digest(key.encode(), expected.encode()):
-        return _error(403, "forbidden", "api_key missing or wrong")
+        return json_error(403, "forbidden", "api_key missing or wrong")
     report = await request.app[SURVEY_SCHEDULER].run_due()
     return web.json_response(report.as_dict())
 
@@ -92,7 +90,7 @@ def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
     async def survey_ctx(app: web.Application) -> AsyncIterator[None]:
         cfg = app[CONFIG]
         store = await asyncio.to_thread(SurveyStore, cfg.effective_outbox_db_url)
-        client = cfg.open311_client(app[HTTP_SESSION])
+        client = configured_client(cfg, app[HTTP_SESSION])
         postback = PostBack(store, lambda: client, settings, time.time)
         scheduler = SurveyScheduler(
             store, settings, SurveyRelays(app, store, settings), postback=postback

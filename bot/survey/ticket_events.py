@@ -26,6 +26,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from aiohttp import web
 
+from bot.gateway.errors import json_error
 from bot.survey.scheduler import SurveyScheduler
 from desk.store import Ticket
 from tickets.errors import TicketBackendError, UnknownReference
@@ -116,20 +117,13 @@ class TicketEvents:
     async def webhook(self, request: web.Request) -> web.Response:
         """``POST /api/ticket-events`` ``{"service_request_id": …, "status": …}``."""
         if not self.webhook_key:
-            return web.json_response(
-                {"error": {"code": "disabled", "message": "JIESU_WEBHOOK_KEY is not set"}},
-                status=404,
-            )
+            return json_error(404, "disabled", "JIESU_WEBHOOK_KEY is not set")
         body = await request.content.read(MAX_EVENT_BYTES + 1)
         if len(body) > MAX_EVENT_BYTES:
-            return web.json_response(
-                {"error": {"code": "too_large", "message": "body"}}, status=413
-            )
+            return json_error(413, "too_large", f"body over {MAX_EVENT_BYTES} bytes")
         if not verify_webhook(self.webhook_key, body, request.headers):
             log.warning("ticket event with a wrong signature from %s", request.remote)
-            return web.json_response(
-                {"error": {"code": "forbidden", "message": "bad signature or key"}}, status=403
-            )
+            return json_error(403, "forbidden", "bad signature or key")
         try:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -139,15 +133,7 @@ class TicketEvents:
             (data.get("detailed_status") or data.get("status")) if isinstance(data, dict) else None
         )
         if not isinstance(srid, str) or not srid or not isinstance(status, str):
-            return web.json_response(
-                {
-                    "error": {
-                        "code": "invalid_body",
-                        "message": "service_request_id and status required",
-                    }
-                },
-                status=400,
-            )
+            return json_error(400, "invalid_body", "service_request_id and status required")
         outcome = await self.on_status(srid, status)
         return web.json_response({"service_request_id": srid, "survey": outcome})
 

@@ -15,13 +15,15 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from hotline.timezone import hotline_now
+
 from .._emergency import detect_emergency
 from .._location import find_location
 from .._normalize import normalize_text_aligned
 from .._person import find_person_name
 from .._phones import find_phones
 from .._tickets import find_ticket_ids
-from .._time import BEIJING, find_time
+from .._time import find_time
 
 __all__ = ["ComplaintEntityExtractor", "extract_entities"]
 
@@ -77,7 +79,7 @@ def extract_entities(
     if location:
         masked.append((location.start, location.end))
     if "time" in wanted:
-        mention = find_time(norm, now or datetime.now(BEIJING), masked)
+        mention = find_time(norm, now or hotline_now(), masked)
         if mention:
             add("time", mention.start, mention.end, _as_dict(mention))
     name = find_person_name(norm)

@@ -8,8 +8,8 @@ from actions.parsing import (
     mask_phone,
     parse_anonymous,
     parse_confirmation_reply,
-    valid_phone,
 )
+from nlu import normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_unclear_answers(text: str) -> None:
     ],
 )
 def test_phone_validation(raw: str, expected: str | None) -> None:
-    assert valid_phone(raw) == expected
+    assert normalize_phone(raw) == expected
 
 
 def test_mask_phone() -> None:

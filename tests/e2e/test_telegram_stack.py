@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.channels.web.routes import RASA_DOWN_REPLY
+from bot.channels.turns import RASA_DOWN_REPLY
 from tests.auxil.fake_telegram import FakeBotApi
 from tests.auxil.telegram_gateway import GatewayFactory
 

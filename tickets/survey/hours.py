@@ -1,7 +1,7 @@
 """Calling hours for the satisfaction callback: pure time arithmetic, no I/O.
 
 Times are POSIX timestamps; the window is local wall-clock time in the
-hotline's zone (``JIESU_SURVEY_HOURS=08:00-21:00`` in Asia/Shanghai).  A
+hotline's zone (``JIESU_SURVEY_HOURS=08:00-21:00`` in ``JIESU_TIMEZONE``).  A
 window may wrap midnight (``20:00-02:00``); ``00:00-24:00`` is always open.
 The clock is passed in by the caller, so tests use fixed timestamps.
 """

@@ -47,7 +47,7 @@ class SurveyBackend:
         self.settings = settings
         self.store = SurveyStore(config.effective_outbox_db_url)
         self.clock = clock
-        self._open311 = Open311Connection(config.open311_client)
+        self._open311 = Open311Connection.for_config(config)
         self.postback = PostBack(self.store, self.client, settings, clock)
 
     def client(self) -> Open311Client:

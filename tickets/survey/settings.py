@@ -9,22 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta, timezone, tzinfo
 
 from hotline.config import ConfigError, env_float
+from hotline.timezone import DEFAULT_TIMEZONE, timezone_name, zone
 from tickets.survey.hours import CallingHours, parse_hours
 
-__all__ = ["SurveySettings", "hotline_tz"]
-
-
-def hotline_tz(name: str) -> tzinfo:
-    """The zone ``name`` (IANA), or UTC+8 if the system has no tz database."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:  # ZoneInfoNotFoundError, missing tzdata
-        return timezone(timedelta(hours=8))
+__all__ = ["SurveySettings"]
 
 
 # 2 ** 60 × any sane first delay is beyond any cap someone would configure.
@@ -39,7 +29,7 @@ class SurveySettings:
     delay_s: float = 3600.0
     # Calling window, local time (JIESU_SURVEY_HOURS).
     hours_text: str = "08:00-21:00"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     # Delivery attempts per ticket (JIESU_SURVEY_ATTEMPTS) and their spacing (JIESU_SURVEY_RETRY).
     attempts: int = 3
     retry_s: float = 7200.0
@@ -73,7 +63,7 @@ class SurveySettings:
 
     @property
     def hours(self) -> CallingHours:
-        return parse_hours(self.hours_text, hotline_tz(self.timezone))
+        return parse_hours(self.hours_text, zone(self.timezone))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SurveySettings:
@@ -85,7 +75,7 @@ class SurveySettings:
         settings = cls(
             delay_s=env_float(env, "JIESU_SURVEY_DELAY", cls.delay_s, minimum=0),
             hours_text=env.get("JIESU_SURVEY_HOURS") or cls.hours_text,
-            timezone=env.get("JIESU_TIMEZONE") or cls.timezone,
+            timezone=timezone_name(env),
             attempts=max(1, int(env_float(env, "JIESU_SURVEY_ATTEMPTS", cls.attempts, minimum=0))),
             retry_s=env_float(env, "JIESU_SURVEY_RETRY", cls.retry_s, minimum=0),
             tick_s=max(0.05, env_float(env, "JIESU_SURVEY_TICK", cls.tick_s, minimum=0)),

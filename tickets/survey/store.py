@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,19 +36,47 @@ __all__ = [
     "UNANSWERED",
     "NewSurvey",
     "SurveyAnswers",
+    "PostbackStatus",
     "SurveyJob",
+    "SurveyStatus",
     "SurveyStore",
 ]
 
-SCHEDULED, SENT, ANSWERED = "scheduled", "sent", "answered"
-CANCELLED, FAILED, OPTED_OUT = "cancelled", "failed", "opted_out"
-# Delivered every allowed time, never answered (JIESU_SURVEY_ANSWER_TIMEOUT each time).
-UNANSWERED = "unanswered"
-# Post-back of the answers onto the ticket: waiting / done / refused for good (4xx);
-# NULL = nothing to post.
-POSTBACK_PENDING, POSTBACK_DONE, POSTBACK_REJECTED = "pending", "done", "rejected"
-# Tried JIESU_SURVEY_POSTBACK_ATTEMPTS times without success: no more tries (answers still count).
-POSTBACK_GAVE_UP = "gave_up"
+
+class SurveyStatus(str, Enum):
+    """Where one ticket's satisfaction callback stands (column ``status``)."""
+
+    SCHEDULED = "scheduled"  # waiting for its due time (and the calling hours)
+    SENT = "sent"  # the first survey turn reached the resident
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"  # the ticket was reopened by staff before an answer
+    FAILED = "failed"  # every delivery attempt failed
+    OPTED_OUT = "opted_out"  # the resident asked not to be called back
+    # Delivered every allowed time, never answered (JIESU_SURVEY_ANSWER_TIMEOUT each time).
+    UNANSWERED = "unanswered"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PostbackStatus(str, Enum):
+    """Post-back of the answers onto the ticket (column ``postback``; NULL = nothing to post)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    REJECTED = "rejected"  # refused for good (4xx)
+    # Tried JIESU_SURVEY_POSTBACK_ATTEMPTS times without success (the answers still count).
+    GAVE_UP = "gave_up"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SCHEDULED, SENT, ANSWERED = SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.ANSWERED
+CANCELLED, FAILED = SurveyStatus.CANCELLED, SurveyStatus.FAILED
+OPTED_OUT, UNANSWERED = SurveyStatus.OPTED_OUT, SurveyStatus.UNANSWERED
+POSTBACK_PENDING, POSTBACK_DONE = PostbackStatus.PENDING, PostbackStatus.DONE
+POSTBACK_REJECTED, POSTBACK_GAVE_UP = PostbackStatus.REJECTED, PostbackStatus.GAVE_UP
 # A reopen stops these (a late answer must not close a ticket staff have reopened).
 _CANCELLABLE = (SCHEDULED, SENT, UNANSWERED, FAILED)
 
@@ -138,7 +167,7 @@ class SurveyJob:
     summary: str
     submitted_at: float
     resolved_at: float
-    status: str
+    status: SurveyStatus
     attempts: int
     due_at: float
     last_error: str | None
@@ -146,7 +175,7 @@ class SurveyJob:
     answered_at: float | None
     answers: SurveyAnswers
     claim_token: str | None = None
-    postback: str | None = None
+    postback: PostbackStatus | None = None
     postback_attempts: int = 0
     postback_token: str | None = None
 
@@ -161,7 +190,7 @@ def _job(row: Any) -> SurveyJob:
         summary=row["summary"],
         submitted_at=row["submitted_at"],
         resolved_at=row["resolved_at"],
-        status=row["status"],
+        status=SurveyStatus(row["status"]),
         attempts=row["attempts"],
         due_at=row["due_at"],
         last_error=row["last_error"],
@@ -171,7 +200,7 @@ def _job(row: Any) -> SurveyJob:
             row["contacted"], row["resolved"], row["satisfaction"], row["reason"]
         ),
         claim_token=row["claim_token"],
-        postback=row["postback"],
+        postback=PostbackStatus(row["postback"]) if row["postback"] else None,
         postback_attempts=row["postback_attempts"],
         postback_token=row["postback_token"],
     )

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from enum import Enum, auto
 from typing import Any
 
 from bot.channels.phone import prompts as P
+from bot.channels.phone.prompts import PhoneAction, WrapUpAnswer
 from bot.gateway.rasa_client import BotButton, BotMessage, RasaClient, RasaUnavailable
 from speech.asr import Recognizer, RecognizerFactory, short_answer_grammar
 from speech.clock import Clock
@@ -27,12 +29,29 @@ from speech.sip.rtp_session import AudioIn, DtmfIn, Playback
 from speech.tts import Tts
 from speech.vad import EndpointConfig, Endpointer, NoInput, SpeechStarted, Utterance
 
-__all__ = ["CALL_ENDED", "CallFlow", "FlowDeps", "TurnTiming"]
+__all__ = ["CallPhase", "CALL_ENDED", "CallFlow", "FlowDeps", "TurnTiming"]
 
 log = logging.getLogger("jiesu.phone")
 
 CALL_ENDED = "/call_ended"
 DIGIT_TIMEOUT_S = 3.0
+
+
+class CallPhase(Enum):
+    """Where a call stands; one value instead of a set of flags.
+
+    ``LISTENING`` → (a turn reaches Rasa) → ``UNFILED`` → (the ticket reply) → ``WRAP_UP``
+    → (没有 / silence) → ``CLOSING`` → (goodbye played) → ``FINISHED``.  At ``WRAP_UP`` "有"
+    goes back to ``LISTENING`` and a new problem straight to ``UNFILED``; talking over the
+    goodbye goes back to ``WRAP_UP``.  A hang-up or no-input close sends ``/call_ended``
+    only in ``UNFILED`` (something was said that no ticket has filed yet).
+    """
+
+    LISTENING = auto()  # nothing unfiled: the greeting, or after "有" at the wrap-up
+    UNFILED = auto()  # something was sent to Rasa that no ticket has filed yet
+    WRAP_UP = auto()  # the ticket is filed and ANYTHING_ELSE was asked
+    CLOSING = auto()  # the goodbye is playing; speech cancels it, its end hangs up
+    FINISHED = auto()
 
 
 @dataclass
@@ -88,22 +107,27 @@ class CallFlow:
         self.question = P.GREETING_QUESTION
         self.user_turns = 0
         self.no_input = 0
-        self.finished = False
-        # The ticket is filed and ANYTHING_ELSE was asked: silence or 没有 ends the call.
-        self.wrapping_up = False
+        self.phase = CallPhase.LISTENING
         # The ticket reply + ANYTHING_ELSE, for * during the wrap-up.
         self._wrap_up_text = ""
-        # Something was sent to Rasa that no ticket has filed yet: a hang-up or the
-        # no-input close must send /call_ended for it (and only then).
-        self._unfiled = False
-        # The goodbye is playing; speech cancels it, its end hangs up.
-        self._closing = False
         self._rec: Recognizer | None = None
         self._asr_active = False
         self._resampler = Resampler(8000, 16000)
         self._armed = False
         self._digits = ""
         self._digit_deadline = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.phase is CallPhase.FINISHED
+
+    @property
+    def wrapping_up(self) -> bool:
+        """The ticket is filed and ANYTHING_ELSE was asked (the goodbye may be playing)."""
+        return self.phase in (CallPhase.WRAP_UP, CallPhase.CLOSING)
+
+    def _finish(self) -> None:
+        self.phase = CallPhase.FINISHED
 
     # -- main loop -----------------------------------------------------------
     async def run(self, initial: list[BotMessage] | None = None) -> None:
@@ -148,8 +172,9 @@ class CallFlow:
                     await self._on_no_input()
                 if self.finished or self.call.ended.is_set():
                     break
-            if self._closing and not (media.playing or ep.in_speech or self._asr_active):
-                self.finished = True
+            closing = self.phase is CallPhase.CLOSING
+            if closing and not (media.playing or ep.in_speech or self._asr_active):
+                self._finish()
                 await self.call.hangup("completed")
                 return
             if not (media.playing or ep.in_speech or self._armed or self._digits):
@@ -169,13 +194,15 @@ class CallFlow:
     async def _on_speech_started(self, ev: SpeechStarted) -> None:
         self.call.media.stop_playback()  # barge-in
         self._armed = False
-        if self._closing:
+        if self.phase is CallPhase.CLOSING:
             # Talking over the goodbye: the caller has more to say after all.  Still
             # at the wrap-up, so a real problem goes to Rasa and 嗯 is asked again.
-            self._closing = False
+            self.phase = CallPhase.WRAP_UP
         grammar = None
         if self.buttons and all(len(b["title"]) <= 6 for b in self.buttons):
-            grammar = short_answer_grammar([b["title"] for b in self.buttons])
+            grammar = short_answer_grammar(
+                [*(b["title"] for b in self.buttons), *P.SHORT_ANSWER_PHRASES]
+            )
         assert self._rec is not None
         self._resampler = Resampler(8000, 16000)
         await self._rec.start(grammar)
@@ -215,16 +242,16 @@ class CallFlow:
         only substance goes there; False = send ``text`` to Rasa as a normal turn.
         """
         answer = P.wrap_up_answer(text)
-        if answer == "done":
+        if answer is WrapUpAnswer.DONE:
             await self._goodbye()
-        elif answer == "again":
+        elif answer is WrapUpAnswer.AGAIN:
             await self.say(P.ANYTHING_ELSE)
-        elif answer == "more":
+        elif answer is WrapUpAnswer.MORE:
             # The next utterance is the new problem: a fresh report for Rasa.
-            self.wrapping_up = False
+            self.phase = CallPhase.LISTENING
             self.question = P.GREETING_QUESTION
             await self.say(P.GO_AHEAD)
-        return answer != "talk"
+        return answer is not WrapUpAnswer.TALK
 
     async def _on_no_input(self) -> None:
         if self.wrapping_up:
@@ -234,13 +261,13 @@ class CallFlow:
         if self.no_input <= self.deps.settings.max_reprompts:
             await self.say(P.NO_INPUT + self.question)
             return
-        if self._unfiled:
+        if self.phase is CallPhase.UNFILED:
             replies = await self._send(CALL_ENDED, end_reason="no_input")
             text, _ = P.spoken_reply(replies or [])
             await self.say(text or P.GOODBYE_NO_INPUT, wait=True)
         else:
             await self.say(P.GOODBYE_SILENT, wait=True)
-        self.finished = True
+        self._finish()
         await self.call.hangup("no_input")
 
     async def _on_digit(self, digit: str, now: float) -> None:
@@ -267,10 +294,11 @@ class CallFlow:
             text, _ = await self._finish_asr()
             # At the wrap-up only a real problem is worth keeping: 没什么了 sent to Rasa
             # would open a complaint.  Either way nothing new is filed (below).
-            if text and not (self.wrapping_up and P.wrap_up_answer(text) != "talk"):
+            talk = P.wrap_up_answer(text) is WrapUpAnswer.TALK
+            if text and not (self.wrapping_up and not talk):
                 await self._send(text, unfiled=not self.wrapping_up)
         # After the wrap-up question nothing is pending: the complaint is already filed.
-        if self._unfiled and not self.finished:
+        if self.phase is CallPhase.UNFILED:
             await self._send(CALL_ENDED, end_reason="caller_hangup")
 
     # -- Rasa ----------------------------------------------------------------
@@ -287,7 +315,8 @@ class CallFlow:
             return None
         if text != CALL_ENDED:
             self.user_turns += 1
-            self._unfiled = self._unfiled or unfiled
+            if unfiled and self.phase is CallPhase.LISTENING:
+                self.phase = CallPhase.UNFILED
         return replies
 
     async def _turn(self, message: str, timing: TurnTiming | None) -> None:
@@ -296,7 +325,7 @@ class CallFlow:
         replies = await self._send(message, unfiled=not self.wrapping_up)
         if replies is None:
             await self.say(P.SYSTEM_BUSY, wait=True)
-            self.finished = True
+            self._finish()
             await self.call.hangup("rasa_unavailable")
             return
         await self._speak_replies(replies, timing)
@@ -304,28 +333,26 @@ class CallFlow:
     async def _speak_replies(self, replies: list[BotMessage], timing: TurnTiming | None) -> None:
         text, self.buttons = P.spoken_reply(replies)
         action = P.phone_action(replies)
-        if action == "wrap_up":
+        if action is PhoneAction.WRAP_UP:
             # Without this the call would wait forever after the ticket number.
             text += P.ANYTHING_ELSE
             self.buttons = []
-            self.wrapping_up = True
+            self.phase = CallPhase.WRAP_UP
             self._wrap_up_text = text
-            self._unfiled = False
         elif self.wrapping_up and P.opens_form(replies):
             # A new problem: from here on it is an ordinary complaint call.
-            self.wrapping_up = False
-            self._unfiled = True
+            self.phase = CallPhase.UNFILED
         if text:
             self.question = P.ANYTHING_ELSE if self.wrapping_up else text
         pb = await self.say(text)
         if timing is not None:
             timing.playback = pb
             self.deps.timings.append(timing)
-        if action == "hangup":
+        if action is PhoneAction.HANGUP:
             await self._wait_played()
-            self.finished = True
+            self._finish()
             await self.call.hangup("bot_hangup")
-        elif action == "transfer":
+        elif action is PhoneAction.TRANSFER:
             await self._transfer()
 
     async def _goodbye(self) -> None:
@@ -335,7 +362,7 @@ class CallFlow:
         (谢谢… 我还想问一下) cancels the hang-up instead of being cut off.
         """
         await self.say(P.GOODBYE)
-        self._closing = True
+        self.phase = CallPhase.CLOSING
 
     async def _transfer(self) -> None:
         uri = self.deps.settings.transfer_uri
@@ -345,12 +372,12 @@ class CallFlow:
         await self.say(P.TRANSFER, wait=True)
         try:
             await self.call.transfer(uri)
-            self.finished = True
+            self._finish()
         except TransferFailed as exc:
             log.warning("transfer of %s failed: %s", self.call.call_id, exc)
             await self.say(P.TRANSFER_UNAVAILABLE, wait=True)
             await self._send(CALL_ENDED, end_reason="transfer_failed")
-            self.finished = True
+            self._finish()
             await self.call.hangup("transfer_failed")
 
     # -- output --------------------------------------------------------------

@@ -20,10 +20,12 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels.outbound import ChannelUnavailable, outbound
 from bot.channels.phone import prompts as P
 from bot.channels.phone.call_flow import CallFlow, FlowDeps
 from bot.gateway.app_keys import RASA_CLIENT
 from bot.gateway.rasa_client import RasaClient
+from hotline.channels import Channel
 from speech.asr import RecognizerFactory
 from speech.asr_vosk import VoskRecognizerFactory, load_vosk_model
 from speech.clock import Clock, MonotonicClock
@@ -162,11 +164,28 @@ PHONE = web.AppKey("phone_channel", PhoneChannel)
 PHONE_RECOGNIZERS = web.AppKey("phone_recognizers", RecognizerFactory)
 
 
+class _PhoneCaller:
+    """The phone channel's :class:`~bot.channels.outbound.CallStarter`."""
+
+    def __init__(self, holder: PhoneChannel) -> None:
+        self.holder = holder
+
+    async def start_call(self, uri: str, intent: str, entities: dict[str, Any]) -> None:
+        service = self.holder.service
+        if service is None:
+            raise ChannelUnavailable("phone channel is not running")
+        try:
+            await service.call_out(uri, intent, entities=entities)
+        except Exception as exc:  # CallFailed, SIP errors: the callee did not take the call
+            raise ChannelUnavailable(str(exc) or type(exc).__name__) from exc
+
+
 def setup(app: web.Application, env: Mapping[str, str] | None = None) -> None:
     """Register the phone channel on the gateway app (reads ``JIESU_SIP_*`` etc.)."""
     settings = from_env(os.environ if env is None else env)
     holder = PhoneChannel()
     app[PHONE] = holder
+    outbound(app).add_caller(Channel.PHONE, _PhoneCaller(holder))
 
     async def phone_ctx(app: web.Application) -> AsyncIterator[None]:
         if not settings.enabled:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 
 from bot.gateway.rasa_client import BotButton, BotMessage
 from speech.tts_text import speak_masked_numbers
 
 __all__ = [
+    "PhoneAction",
+    "WrapUpAnswer",
+    "SHORT_ANSWER_PHRASES",
     "ANYTHING_ELSE",
     "GOODBYE",
     "GOODBYE_NO_INPUT",
@@ -46,6 +50,8 @@ TRANSFER_UNAVAILABLE = "抱歉，人工坐席暂时无法接通。您反映的�
 ANYTHING_ELSE = "请问还有其他问题吗？"
 GOODBYE = "感谢您的来电，再见。"
 GO_AHEAD = "好的，请讲。"
+#: Short answers the recogniser is steered towards at button prompts (with the button titles).
+SHORT_ANSWER_PHRASES: tuple[str, ...] = ("确认", "不对", "满意", "基本满意", "不满意", "是", "不是")
 
 _HUMAN = ("转人工", "人工服务", "人工客服", "找人工")
 _DIGIT_WORDS = {"一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
@@ -126,7 +132,24 @@ def is_done(text: str) -> bool:
     return bool(_DONE.match(_PUNCT.sub("", text)))
 
 
-def wrap_up_answer(text: str) -> str:
+class WrapUpAnswer(str, Enum):
+    """What the caller meant at 请问还有其他问题吗？"""
+
+    DONE = "done"  # 没有, 没什么了, 不需要了: say goodbye
+    MORE = "more"  # 有, 还有一件事: ask the caller to go on
+    AGAIN = "again"  # 嗯, 对: a backchannel, ask again
+    TALK = "talk"  # anything with substance: a normal turn for Rasa
+
+
+class PhoneAction(str, Enum):
+    """Call control requested by the assistant in a reply's ``custom`` payload."""
+
+    HANGUP = "hangup"
+    TRANSFER = "transfer"
+    WRAP_UP = "wrap_up"  # the ticket is filed: ask once whether there is anything else
+
+
+def wrap_up_answer(text: str) -> WrapUpAnswer:
     """Classify an answer to 请问还有其他问题吗？ so content-free words never reach Rasa.
 
     Rasa reads an unknown short answer as a new complaint (nlu_fallback still opens
@@ -137,12 +160,12 @@ def wrap_up_answer(text: str) -> str:
     """
     t = _PUNCT.sub("", text)
     if is_done(t):
-        return "done"
+        return WrapUpAnswer.DONE
     if _MORE.match(t):
-        return "more"
+        return WrapUpAnswer.MORE
     if _CONTENT_FREE.match(t):
-        return "done" if _NEGATION.search(t) else "again"
-    return "talk"
+        return WrapUpAnswer.DONE if _NEGATION.search(t) else WrapUpAnswer.AGAIN
+    return WrapUpAnswer.TALK
 
 
 def _title_spans(answer: str, buttons: list[BotButton]) -> list[tuple[int, int, int]]:
@@ -259,7 +282,7 @@ def opens_form(messages: list[BotMessage]) -> bool:
     return any(msg.get("buttons") or (msg.get("custom") or {}).get("ask") for msg in messages)
 
 
-def phone_action(messages: list[BotMessage]) -> str | None:
+def phone_action(messages: list[BotMessage]) -> PhoneAction | None:
     """A call-control request in Rasa's ``custom`` payload.
 
     ``{"phone": "hangup"}`` / ``{"phone": "transfer"}`` (or ``{"handoff": true}``), and
@@ -269,8 +292,8 @@ def phone_action(messages: list[BotMessage]) -> str | None:
     for msg in messages:
         custom = msg.get("custom") or {}
         action = custom.get("phone")
-        if action in ("hangup", "transfer", "wrap_up"):
-            return str(action)
+        if action in {a.value for a in PhoneAction}:
+            return PhoneAction(action)
         if custom.get("handoff"):
-            return "transfer"
+            return PhoneAction.TRANSFER
     return None

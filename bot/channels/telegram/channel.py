@@ -29,6 +29,7 @@ from telegram import BotCommand, Message, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.channels.outbound import ChannelUnavailable, outbound
 from bot.channels.telegram.errors import TelegramDisabled
 from bot.channels.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.channels.telegram.media import AttachmentStore
@@ -40,6 +41,7 @@ from bot.channels.telegram.voice import TRANSCRIBER, Transcriber
 from bot.gateway.app_keys import CONFIG
 from bot.gateway.log_masking import MaskingFilter
 from bot.gateway.rasa_client import BotMessage
+from hotline.channels import Channel
 
 __all__ = ["SECRET_HEADER", "TELEGRAM_CHANNEL", "TelegramChannel", "send_to_chat", "setup"]
 
@@ -223,6 +225,29 @@ async def send_to_chat(
     return await channel.send(chat_id, messages)
 
 
+class _TelegramPusher:
+    """The Telegram channel's :class:`~bot.channels.outbound.MessagePusher`."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.channel = channel
+
+    def check_ready(self) -> None:
+        if not self.channel.ready.is_set():
+            raise ChannelUnavailable("Telegram channel is not running")
+
+    async def push(self, sender_id: str, messages: Sequence[BotMessage]) -> None:
+        from telegram.error import TelegramError
+
+        try:
+            chat_id = int(sender_id.partition(":")[2])
+        except ValueError as exc:
+            raise ChannelUnavailable(f"not a Telegram chat: {sender_id}") from exc
+        try:
+            await self.channel.send(chat_id, messages)
+        except (TelegramDisabled, TelegramError) as exc:
+            raise ChannelUnavailable(str(exc) or type(exc).__name__) from exc
+
+
 def _mask_logs(token: str) -> None:
     """Add the masking filter to our logger and to every PTB/httpx logger created so far.
 
@@ -258,6 +283,7 @@ def setup(
     channel = TelegramChannel(app, settings, transcriber)
     _mask_logs(settings.bot_token)
     app[TELEGRAM_CHANNEL] = channel
+    outbound(app).add_pusher(Channel.TELEGRAM, _TelegramPusher(channel))
     if settings.webhook_mode:
         app.router.add_post(settings.webhook_path, channel.webhook)
 

@@ -36,7 +36,7 @@ from bot.channels.telegram.outbound import TelegramSender
 from bot.channels.telegram.render import USED_MARK, used_keyboard
 from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.voice import Transcriber, decode_to_pcm16k
-from bot.channels.web.routes import RASA_DOWN_REPLY, chat_reply
+from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from speech.errors import SpeechError
 from tickets.privacy import mask_personal_data

@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from bot.survey.errors import SurveyBusy, SurveyDeferred
 from bot.survey.scheduler import SurveyScheduler
+from hotline.timezone import DEFAULT_TIMEZONE, zone
 from tests.tickets.test_outbox_postgres import pg_url  # noqa: F401 — fixture
-from tickets.survey.settings import SurveySettings, hotline_tz
+from tickets.survey.settings import SurveySettings
 from tickets.survey.store import (
     ANSWERED,
     CANCELLED,
@@ -28,7 +29,7 @@ from tickets.survey.store import (
     SurveyStore,
 )
 
-TZ = hotline_tz("Asia/Shanghai")
+TZ = zone(DEFAULT_TIMEZONE)
 
 
 def at(text: str) -> float:

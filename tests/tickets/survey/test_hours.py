@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
+from hotline.timezone import DEFAULT_TIMEZONE, zone
 from tickets.survey.hours import parse_hours, retry_due
-from tickets.survey.settings import hotline_tz
 
-TZ = hotline_tz("Asia/Shanghai")
+TZ = zone(DEFAULT_TIMEZONE)
 
 
 def ts(text: str) -> float:

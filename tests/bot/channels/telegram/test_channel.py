@@ -25,7 +25,7 @@ from bot.channels.telegram.handlers import (
     UNSUPPORTED,
     WELCOME,
 )
-from bot.channels.web.routes import RASA_DOWN_REPLY
+from bot.channels.turns import RASA_DOWN_REPLY
 from tests.auxil.fake_telegram import FakeBotApi
 from tests.auxil.telegram_fake_rasa import FakeRasa
 from tests.auxil.telegram_gateway import GatewayFactory

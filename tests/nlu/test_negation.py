@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.negation import affirmed, negated, scope_text
+from nlu.negation import affirmed, negated, scope_text
 
 
 @pytest.mark.parametrize(

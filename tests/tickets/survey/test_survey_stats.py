@@ -8,12 +8,12 @@ from datetime import datetime
 
 import pytest
 
-from bot.cli.main import main as cli
-from tickets.survey.settings import hotline_tz
+from bot.cli import main as cli
+from hotline.timezone import DEFAULT_TIMEZONE, zone
 from tickets.survey.stats import compute_stats, format_stats
 from tickets.survey.store import NewSurvey, SurveyAnswers, SurveyJob, SurveyStore
 
-TZ = hotline_tz("Asia/Shanghai")
+TZ = zone(DEFAULT_TIMEZONE)
 CATEGORIES = ("路灯", "噪音", "供暖")
 
 

@@ -1,11 +1,11 @@
-"""Negation scope shared by the chat/phone answer parsers.
+"""Negation scope: the one rule for "is this word negated?" (answer parsers, request type).
 
 Keyword lists alone read "不是很满意" as 满意 and "不用这个号" as "use this
 number", because the key word is inside the answer.  The rule here decides
 whether one occurrence of a key word is negated:
 
 * a negator 不/没/别/未/无, optionally followed by a degree or hedge word
-  (是很/是太/是特别/是非常/是十分/是/很/太/够/算/怎么/大/有/能/法), ends
+  (是很/是太/是特别/是非常/是十分/是/很/太/够/算/怎么/大/有/能/法/想/要/用), ends
   *directly* before the key word: "不是很|满意", "不够|满意", "不算|解决",
   "没有|联系";
 * or 谈不上/算不上/说不上/不觉得 appears anywhere before it in the same
@@ -27,7 +27,7 @@ CLAUSE_BREAKS = "，,。.！!？?；;、"
 _BREAK = re.compile(f"[{re.escape(CLAUSE_BREAKS)}]")
 _NEGATOR = r"(?:不|没|未|无|(?<![特分区个级])别)"
 # Longest first, so "不是很" is read as one hedge rather than "不是" + "很".
-_DEGREE = r"(?:是很|是太|是特别|是非常|是十分|是|很|太|够|算|怎么|大|有|能|法)"
+_DEGREE = r"(?:是很|是太|是特别|是非常|是十分|是|很|太|够|算|怎么|大|有|能|法|想|要|用)"
 _DIRECT = re.compile(f"{_NEGATOR}{_DEGREE}?$")
 _HEDGE = re.compile(r"(谈不上|算不上|说不上|不觉得)")
 _NOISE = re.compile(r"[\s\"'“”‘’（）()~～…:：]+")
