@@ -21,25 +21,20 @@ from nlu import detect_emergency, normalize_phone, normalize_text
 
 __all__ = [
     "StartComplaint",
-    "EmergencyAdvice",
     "RequestHandoff",
     "ShareLocation",
     "ShareContact",
     "ShareAttachment",
-    "emergency_advice_text",
+    "emergency_calls",
 ]
 
 _NUMBER_NAMES = {"110": "110报警", "119": "119火警", "120": "120急救"}
 NOT_DESCRIPTIONS = {"request_human", "share_location", "share_contact", "share_attachment"}
 
 
-def emergency_advice_text(numbers: tuple[str, ...]) -> str:
-    """The first thing a resident in danger hears."""
-    calls = "、".join(_NUMBER_NAMES.get(n, n) for n in numbers) or "110、119或120"
-    return (
-        f"情况紧急！请立即拨打{calls}，并先撤离到安全的地方。"
-        "我同时为您登记紧急工单，会优先转交处理。"
-    )
+def emergency_calls(numbers: tuple[str, ...]) -> str:
+    """ "119火警、120急救" for the ``{calls}`` of ``utter_emergency_advice``."""
+    return "、".join(_NUMBER_NAMES.get(n, n) for n in numbers) or "110、119或120"
 
 
 def _events(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,11 +56,13 @@ class StartComplaint(Action):
         values: dict[str, Any] = {}
         if not slots.get("complaint_id"):
             values["complaint_id"] = uuid.uuid4().hex
+        # The NLU's detector alone decides: advice only for danger happening now.
         emergency = detect_emergency(normalize_text(text))
-        if emergency is not None or intent == "emergency":
-            numbers = emergency.numbers if emergency else ("110", "119", "120")
+        if emergency is not None:
             dispatcher.utter_message(
-                text=emergency_advice_text(numbers), json_message={"emergency": True}
+                response="utter_emergency_advice",
+                calls=emergency_calls(emergency.numbers),
+                json_message={"emergency": True},
             )
             values["urgency"] = "urgent"
         if intent == "request_human":
@@ -80,26 +77,6 @@ class StartComplaint(Action):
             values.update(category_slots(text, parsed_category(tracker)))
             values.update(merge_missing(slots, fields_from_text(text)))
         return _events(values)
-
-
-class EmergencyAdvice(Action):
-    """An emergency mentioned in the middle of the form: advice first, keep the words."""
-
-    def name(self) -> str:
-        return "action_emergency_advice"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        text = latest_text(tracker)
-        emergency = detect_emergency(normalize_text(text))
-        numbers = emergency.numbers if emergency else ("110", "119", "120")
-        dispatcher.utter_message(
-            text=emergency_advice_text(numbers), json_message={"emergency": True}
-        )
-        description = tracker.get_slot("complaint_description")
-        new_description = f"{description}；{text}" if description else text
-        return _events({"urgency": "urgent", "complaint_description": new_description})
 
 
 class RequestHandoff(Action):

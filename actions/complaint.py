@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nlu import load_taxonomy
+from nlu import extract_location, load_taxonomy
 
 __all__ = ["Complaint", "complaint_from_slots", "read_back", "to_open311_form", "COMPLAINT_SLOTS"]
 
@@ -32,6 +32,11 @@ COMPLAINT_SLOTS = (
     "handoff_requested",
     "attachments",
     "pending_correction",
+    "cancel_requested",
+    "cancel_check",
+    "ask_streak",
+    "needs_review",
+    "resident_remarks",
 )
 
 
@@ -57,6 +62,10 @@ class Complaint:
     complaint_id: str = ""
     attachments: tuple[str, ...] = field(default_factory=tuple)
     needs_callback: bool = False
+    # Fields whose question missed twice (kept as said): staff check them.
+    needs_review: tuple[str, ...] = field(default_factory=tuple)
+    # Questions and remarks the resident made during the intake, verbatim.
+    remarks: tuple[str, ...] = field(default_factory=tuple)
 
 
 def _as_bool(value: Any) -> bool:
@@ -89,6 +98,8 @@ def complaint_from_slots(
         complaint_id=str(slots.get("complaint_id") or ""),
         attachments=tuple(slots.get("attachments") or ()),
         needs_callback=needs_callback,
+        needs_review=tuple(slots.get("needs_review") or ()),
+        remarks=tuple(slots.get("resident_remarks") or ()),
     )
 
 
@@ -135,6 +146,28 @@ def _split_name(name: str | None) -> tuple[str, str]:
     return name[1:], name[0]
 
 
+_ADDRESS_PARTS = (
+    "district",
+    "street",
+    "community",
+    "road",
+    "house_number",
+    "building",
+    "unit",
+    "room",
+)
+
+
+def address_attributes(address: str | None) -> dict[str, str]:
+    """The address's parts (district, street, …) beside the resident's own words."""
+    if not address or address.startswith("（"):
+        return {}
+    loc = extract_location(address)
+    if loc is None:
+        return {}
+    return {f"address_{p}": str(getattr(loc, p)) for p in _ADDRESS_PARTS if getattr(loc, p, None)}
+
+
 def to_open311_form(c: Complaint) -> dict[str, str]:
     """Open311 GeoReport v2 ``POST requests.json`` form fields."""
     leaf = load_taxonomy().get(c.category) or load_taxonomy().get("其他")
@@ -173,6 +206,9 @@ def to_open311_form(c: Complaint) -> dict[str, str]:
         "channel": c.channel,
         "conversation_id": c.sender_id,
         "attachments": "\n".join(c.attachments),
+        "needs_review": ",".join(c.needs_review),
+        "remarks": "\n".join(c.remarks),
+        **address_attributes(c.location),
     }
     for key, value in attributes.items():
         form[f"attribute[{key}]"] = value

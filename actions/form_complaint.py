@@ -1,9 +1,17 @@
-"""The complaint form: slot validation, custom questions, and the read-back.
+"""The complaint form: every reply read in context (conversation repair), the questions,
+and the read-back.
 
-The last required slot, ``confirmation``, is the read-back: its question
-prints the whole complaint, and its validation accepts a confirmation, a
-cancel, or a correction of one field, after which the read-back is asked
-again.  Every turn also fills any other empty slot the resident mentioned.
+Each ``validate_<slot>`` hands the resident's reply to :func:`actions.repair.read_reply`,
+which says what the reply *does* (answers, gives another field, asks back, declines,
+wants to stop, unclear).  The intent classifier's guess never decides it: ``cancel`` or
+``emergency`` predicted for "不用" or "楼道里的灯坏了" no longer ends the complaint or
+gives 110 advice.  A cancel is confirmed first (the ``cancel_check`` question, inserted
+by :meth:`ValidateComplaintForm.required_slots`); the same question is asked at most twice
+in a row, then the words are kept and the field marked ``needs_review`` for staff.
+
+The last required slot, ``confirmation``, is the read-back: its validation accepts a
+confirmation, a cancel (confirmed like any other), or a correction of one field, after
+which the read-back is asked again.  Every question's wording is a ``domain.yml`` response.
 """
 
 from __future__ import annotations
@@ -14,17 +22,20 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.actions_intake import emergency_calls
 from actions.channel_context import channel_context
 from actions.complaint import complaint_from_slots, read_back
-from actions.complaint_fields import fields_from_text, merge_missing
 from actions.parsing import FIELD_LABELS, mask_phone, parse_confirmation_reply
+from actions.repair import Move, Reading, after_miss, cancel_check_answer, read_reply
 from actions.slot_values import category_slots, value_for_field
+from actions.ticket_service import deadline_hours
 from actions.tracker_view import all_slots, latest_text, merged_metadata, parsed_category
-from nlu import load_taxonomy
+from nlu import detect_emergency, load_taxonomy, normalize_text
 
 __all__ = [
     "ValidateComplaintForm",
     "AskAnonymous",
+    "AskCancelCheck",
     "AskCategory",
     "AskDescription",
     "AskLocation",
@@ -33,6 +44,9 @@ __all__ = [
 ]
 
 WHICH_FIELD = "?"
+CANCEL_CHECK = "cancel_check"
+#: A question missed this many times in a row is not asked again.
+MAX_ASKS = 2
 _CORRECTABLE = (
     "complaint_location",
     "contact_phone",
@@ -41,14 +55,45 @@ _CORRECTABLE = (
     "complaint_description",
     "contact_name",
 )
+_LABELS = {
+    **FIELD_LABELS,
+    "anonymous": "是否保密",
+    "confirmation": "核对",
+    CANCEL_CHECK: "是否登记",
+}
+
+
+def _utter(dispatcher: CollectingDispatcher, response: str, **kwargs: Any) -> None:
+    dispatcher.utter_message(response=response, **kwargs)
+
+
+def _streak(tracker: Tracker, slot: str) -> int:
+    raw = tracker.get_slot("ask_streak") or {}
+    if isinstance(raw, dict) and raw.get("slot") == slot:
+        return int(raw.get("misses") or 0)
+    return 0
 
 
 class ValidateComplaintForm(FormValidationAction):
-    """``validate_complaint_form``: one method per slot, plus side-filling."""
+    """``validate_complaint_form``: one method per slot, all through the repair reader."""
 
     def name(self) -> str:
         return "validate_complaint_form"
 
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("confirmation") == "cancelled":
+            return []  # confirmed cancel: the form ends, action_submit_complaint says so
+        if tracker.get_slot("cancel_requested"):
+            return [CANCEL_CHECK, *domain_slots]
+        return list(domain_slots)
+
+    # -- the one reply reader ------------------------------------------------
     def _answer(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
@@ -56,35 +101,76 @@ class ValidateComplaintForm(FormValidationAction):
             # Filled this turn by our own actions (e.g. from the first message), so
             # already interpreted: keep it rather than re-reading the message.
             return {slot: value}
-        # from_text gives the normalised text; keep the resident's own words.
         text = latest_text(tracker) or str(value or "")
         slots = all_slots(tracker)
-        meta = merged_metadata(tracker)
-        ctx = channel_context(tracker.sender_id, meta)
-        result = value_for_field(
-            slot,
-            text,
-            candidates=list(slots.get("category_candidates") or []),
-            channel_phone=ctx.phone,
-            has_coordinates=slots.get("complaint_lat") is not None,
-        )
-        if result.problem:
-            dispatcher.utter_message(text=result.problem)
-            out: dict[str, Any] = {slot: None}
-        else:
-            out = dict(result.slots)
-        # Anything else said in this turn fills empty slots, never the answered one.
-        side = merge_missing(slots, fields_from_text(text))
-        side.pop(slot, None)
-        if (
-            slot == "complaint_description"
-            and not result.problem
-            and not slots.get("complaint_category")
-        ):
-            found = category_slots(text, parsed_category(tracker))
-            side.update({k: v for k, v in found.items() if not slots.get(k)})
-        return {**side, **out}
+        ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
+        out = self._emergency(text, slots, dispatcher)
+        reading = read_reply(slot, text, slots, channel_phone=ctx.phone)
+        if reading.move is Move.CANCEL:
+            return {**out, slot: None, "cancel_requested": True}
+        if reading.move in (Move.ANSWER, Move.DECLINE):
+            values = dict(reading.slots)
+            if slot == "complaint_description" and not slots.get("complaint_category"):
+                found = category_slots(text, parsed_category(tracker))
+                values.update({k: v for k, v in found.items() if not slots.get(k)})
+            return {**out, **values, "ask_streak": None}
+        return {**out, **self._miss(slot, text, reading, slots, dispatcher, tracker)}
 
+    def _miss(
+        self,
+        slot: str,
+        text: str,
+        reading: Reading,
+        slots: dict[str, Any],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+    ) -> dict[str, Any]:
+        """The reply did not answer: say why / answer it, then ask again — at most twice."""
+        values: dict[str, Any] = dict(reading.slots)
+        remarks = list(slots.get("resident_remarks") or [])
+        if reading.move is Move.QUESTION:
+            remarks.append(text.strip()[:500])
+            values["resident_remarks"] = remarks
+            normal_h, urgent_h = deadline_hours()
+            _utter(dispatcher, f"utter_repair_{reading.topic or 'other'}",
+                   normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+        elif reading.move is Move.OTHER_FIELD:
+            for name in reading.slots:
+                if name in _LABELS:
+                    _utter(dispatcher, "utter_repair_noted", label=_LABELS[name])
+                    break
+        misses = _streak(tracker, slot) + 1
+        if misses >= MAX_ASKS:
+            review = list(slots.get("needs_review") or [])
+            if slot not in review:
+                review.append(slot)
+            values.update(after_miss(slot, text, reading))
+            _utter(dispatcher, "utter_repair_needs_review", label=_LABELS.get(slot, slot))
+            return {**values, "needs_review": review, "ask_streak": None}
+        if reading.move is Move.UNCLEAR and reading.problem:
+            _utter(dispatcher, reading.problem)
+        return {**values, slot: None, "ask_streak": {"slot": slot, "misses": misses}}
+
+    @staticmethod
+    def _emergency(
+        text: str, slots: dict[str, Any], dispatcher: CollectingDispatcher
+    ) -> dict[str, Any]:
+        """Danger happening now, said in the middle of the intake: advice first."""
+        emergency = detect_emergency(normalize_text(text))
+        if emergency is None:
+            return {}
+        dispatcher.utter_message(
+            response="utter_emergency_advice",
+            calls=emergency_calls(emergency.numbers),
+            json_message={"emergency": True},
+        )
+        description = str(slots.get("complaint_description") or "")
+        out: dict[str, Any] = {"urgency": "urgent"}
+        if description and text.strip() not in description:
+            out["complaint_description"] = f"{description}；{text.strip()}"
+        return out
+
+    # -- one validate method per slot ----------------------------------------
     def validate_complaint_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -110,28 +196,66 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         return self._answer("anonymous", value, dispatcher, tracker)
 
+    def validate_cancel_check(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != CANCEL_CHECK:
+            return {CANCEL_CHECK: None}
+        answer = cancel_check_answer(latest_text(tracker) or str(value or ""))
+        if answer is True:
+            return {CANCEL_CHECK: None, "cancel_requested": None, "confirmation": "cancelled"}
+        if answer is None and _streak(tracker, CANCEL_CHECK) + 1 < MAX_ASKS:
+            _utter(dispatcher, "utter_problem_cancel_check")
+            return {CANCEL_CHECK: None, "ask_streak": {"slot": CANCEL_CHECK, "misses": 1}}
+        # "不，继续" (or still unclear): nothing is lost, the open question comes again.
+        _utter(dispatcher, "utter_repair_resume")
+        return {CANCEL_CHECK: None, "cancel_requested": None, "ask_streak": None}
+
     def validate_confirmation(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        pending = tracker.get_slot("pending_correction")
-        reply = parse_confirmation_reply(
-            latest_text(tracker) or str(value or ""),
-            None if pending in (None, WHICH_FIELD) else pending,
-        )
-        if reply.kind == "confirm":
-            return {"confirmation": "confirmed", "pending_correction": None}
-        if reply.kind == "cancel":
-            return {"confirmation": "cancelled", "pending_correction": None}
-        if reply.kind == "deny":
-            return {"confirmation": None, "pending_correction": WHICH_FIELD}
-        if reply.kind == "unclear" or reply.field is None:
-            dispatcher.utter_message(
-                text="没太明白。信息无误请说“确认”；要修改请说明哪一项，比如“电话改成……”；不登记了请说“取消”。"
-            )
-            return {"confirmation": None, "pending_correction": None}
-        if not reply.value:
-            return {"confirmation": None, "pending_correction": reply.field}
+        if tracker.get_slot("requested_slot") != "confirmation":
+            return {"confirmation": value}
+        text = latest_text(tracker) or str(value or "")
         slots = all_slots(tracker)
+        out = self._emergency(text, slots, dispatcher)
+        pending = tracker.get_slot("pending_correction")
+        reply = parse_confirmation_reply(text, None if pending in (None, WHICH_FIELD) else pending)
+        if reply.kind == "confirm":
+            return {
+                **out,
+                "confirmation": "confirmed",
+                "pending_correction": None,
+                "ask_streak": None,
+            }
+        if reply.kind == "cancel":
+            return {
+                **out,
+                "confirmation": None,
+                "pending_correction": None,
+                "cancel_requested": True,
+            }
+        if reply.kind == "deny":
+            return {**out, "confirmation": None, "pending_correction": WHICH_FIELD}
+        if reply.kind == "unclear" or reply.field is None:
+            reading = read_reply("confirmation", text, slots)
+            if reading.move is Move.QUESTION:
+                normal_h, urgent_h = deadline_hours()
+                _utter(dispatcher, f"utter_repair_{reading.topic or 'other'}",
+                       normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+                return {**out, "confirmation": None, "pending_correction": None}
+            misses = _streak(tracker, "confirmation") + 1
+            if misses >= MAX_ASKS:
+                # Never lose the complaint: file it as read back, staff check the reply.
+                review = [*(slots.get("needs_review") or []), "confirmation"]
+                remarks = [*(slots.get("resident_remarks") or []), text.strip()[:500]]
+                return {**out, "confirmation": "confirmed", "pending_correction": None,
+                        "needs_review": review, "resident_remarks": remarks, "ask_streak": None}  # fmt: skip
+            _utter(dispatcher, "utter_problem_confirmation")
+            return {**out, "confirmation": None, "pending_correction": None,
+                    "ask_streak": {"slot": "confirmation", "misses": misses}}  # fmt: skip
+        if not reply.value:
+            return {**out, "confirmation": None, "pending_correction": reply.field}
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
         result = value_for_field(
             reply.field,
@@ -141,13 +265,14 @@ class ValidateComplaintForm(FormValidationAction):
             has_coordinates=slots.get("complaint_lat") is not None,
         )
         if result.problem:
-            dispatcher.utter_message(text=result.problem)
-            return {"confirmation": None, "pending_correction": reply.field}
-        label = FIELD_LABELS.get(reply.field, reply.field)
-        dispatcher.utter_message(text=f"好的，{label}已更正。")
-        return {**result.slots, "confirmation": None, "pending_correction": None}
+            _utter(dispatcher, result.problem)
+            return {**out, "confirmation": None, "pending_correction": reply.field}
+        values = dict(result.slots)
+        _utter(dispatcher, "utter_field_corrected", label=_LABELS.get(reply.field, reply.field))
+        return {**out, **values, "confirmation": None, "pending_correction": None}
 
 
+# -- the questions -------------------------------------------------------------
 class AskDescription(Action):
     def name(self) -> str:
         return "action_ask_complaint_description"
@@ -155,10 +280,8 @@ class AskDescription(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="请您描述一下遇到的问题：发生了什么，持续多久了？",
-            json_message={"ask": "description"},  # the phone flow: a form is open
-        )
+        _utter(dispatcher, "utter_ask_complaint_description",
+               json_message={"ask": "description"})  # the phone flow: a form is open  # fmt: skip
         return []
 
 
@@ -169,11 +292,32 @@ class AskAnonymous(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(
-            text="承办单位可能需要联系您核实情况。是否需要对您的个人信息保密？",
+        _utter(
+            dispatcher,
+            "utter_ask_anonymous",
             buttons=[
                 {"title": "需要保密", "payload": "需要保密"},
                 {"title": "不需要", "payload": "不需要保密"},
+            ],
+        )
+        return []
+
+
+class AskCancelCheck(Action):
+    """ "确定不登记了吗？" before a complaint is dropped."""
+
+    def name(self) -> str:
+        return "action_ask_cancel_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        _utter(
+            dispatcher,
+            "utter_ask_cancel_check",
+            buttons=[
+                {"title": "确定不登记", "payload": "确定不登记了"},
+                {"title": "继续登记", "payload": "继续登记"},
             ],
         )
         return []
@@ -196,9 +340,7 @@ class AskCategory(Action):
             title = f"{leaf.parent}·{leaf.name}" if leaf and leaf.parent != leaf.name else name
             buttons.append({"title": title, "payload": name})
         buttons.append({"title": "其他", "payload": "其他"})
-        dispatcher.utter_message(
-            text="为了转给对口的部门，请问您反映的问题更接近哪一类？", buttons=buttons
-        )
+        _utter(dispatcher, "utter_ask_complaint_category", buttons=buttons)
         return []
 
 
@@ -209,11 +351,11 @@ class AskLocation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("complaint_lat") is not None:
-            text = "已收到您的定位。请再补充一下具体地址，比如小区、楼号；不清楚可以说“不清楚”。"
-        else:
-            text = "请问问题发生在什么地方？请说区、街道或小区名称，越具体越好，比如“朝阳区望京西园四区3号楼”。"
-        dispatcher.utter_message(text=text, json_message={"ask": "location"})
+        pinned = tracker.get_slot("complaint_lat") is not None
+        response = (
+            "utter_ask_complaint_location_pinned" if pinned else "utter_ask_complaint_location"
+        )
+        _utter(dispatcher, response, json_message={"ask": "location"})
         return []
 
 
@@ -227,12 +369,18 @@ class AskContactPhone(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
-        text = "请留一个联系电话，方便承办单位联系您（手机或带区号的座机）。"
-        buttons = []
-        if ctx.phone:
-            text = f"请问联系电话用您现在的号码 {mask_phone(ctx.phone)} 吗？也可以说其他号码。"
-            buttons = [{"title": f"用 {mask_phone(ctx.phone)}", "payload": ctx.phone}]
-        dispatcher.utter_message(text=text, buttons=buttons, json_message={"ask": "phone"})
+        if not ctx.phone:
+            _utter(dispatcher, "utter_ask_contact_phone", json_message={"ask": "phone"})
+            return []
+        masked = mask_phone(ctx.phone)
+        phone_call = ctx.channel == "phone"
+        _utter(
+            dispatcher,
+            "utter_ask_contact_phone_own_phone" if phone_call else "utter_ask_contact_phone_own",
+            masked_phone=masked,
+            buttons=[{"title": f"用 {masked}", "payload": ctx.phone}],
+            json_message={"ask": "phone"},
+        )
         return []
 
 
@@ -247,8 +395,9 @@ class AskConfirmation(Action):
     ) -> list[dict[str, Any]]:
         pending = tracker.get_slot("pending_correction")
         if pending == WHICH_FIELD:
-            dispatcher.utter_message(
-                text="请问哪一项需要修改？",
+            _utter(
+                dispatcher,
+                "utter_ask_which_field",
                 buttons=[
                     {"title": FIELD_LABELS[f], "payload": f"修改{FIELD_LABELS[f]}"}
                     for f in _CORRECTABLE
@@ -256,8 +405,7 @@ class AskConfirmation(Action):
             )
             return []
         if pending:
-            label = FIELD_LABELS.get(pending, pending)
-            dispatcher.utter_message(text=f"请告诉我新的{label}。")
+            _utter(dispatcher, "utter_ask_new_value", label=FIELD_LABELS.get(pending, pending))
             return []
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
         complaint = complaint_from_slots(all_slots(tracker), tracker.sender_id, ctx.channel)

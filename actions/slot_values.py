@@ -33,9 +33,12 @@ __all__ = [
     "value_for_field",
     "REQUEST_TYPES",
     "UNKNOWN_WORDS",
+    "UNKNOWN_LOCATION",
 ]
 
 REQUEST_TYPES = ("投诉", "求助", "咨询", "建议", "举报", "表扬")
+UNKNOWN_LOCATION = "（居民未能提供具体地址）"
+PINNED_LOCATION = "（居民提供了定位）"
 UNKNOWN_WORDS = re.compile(r"^(不知道|不清楚|说不清|不确定|不记得|忘了|没有|不晓得)[。.！!]*$")
 NO_PHONE_WORDS = re.compile(r"(不留|不想留|不方便|不提供|没有电话|不给)")
 # "请问联系电话用您现在的号码…吗？" — answers are read in three passes, because
@@ -58,7 +61,10 @@ def _sure(pred: CategoryPrediction) -> bool:
 
 @dataclass(frozen=True)
 class FieldResult:
-    """Slots to set, or a problem to tell the resident (then the slot stays empty)."""
+    """Slots to set, or a problem to tell the resident (then the slot stays empty).
+
+    ``problem`` names the ``domain.yml`` response that says what the question needs.
+    """
 
     slots: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
@@ -119,7 +125,7 @@ def value_for_field(
     text = normalize_text(answer).strip()
     if slot == "complaint_description":
         if not is_meaningful(text):
-            return FieldResult(problem="请用文字描述一下遇到的问题，比如“楼道灯坏了”。")
+            return FieldResult(problem="utter_problem_description")
         return FieldResult({"complaint_description": answer.strip()})
     if slot == "complaint_category":
         name = _match_category(text, candidates or [])
@@ -129,16 +135,14 @@ def value_for_field(
         return FieldResult({"complaint_category": name})
     if slot == "complaint_location":
         if UNKNOWN_WORDS.match(text):
-            label = "（居民提供了定位）" if has_coordinates else "（居民未能提供具体地址）"
+            label = PINNED_LOCATION if has_coordinates else UNKNOWN_LOCATION
             return FieldResult({"complaint_location": label})
         loc = extract_location(text)
         if loc is not None and loc.full:
             return FieldResult({"complaint_location": loc.full})
         if has_cjk(text) and is_meaningful(text):
             return FieldResult({"complaint_location": text.strip("。.！! ")})
-        return FieldResult(
-            problem="没听清地址。请说一下所在的区、街道或小区名称，比如“朝阳区望京西园四区”。"
-        )
+        return FieldResult(problem="utter_problem_location")
     if slot == "contact_phone":
         for raw in extract_phones(text):
             phone = normalize_phone(raw)
@@ -151,16 +155,12 @@ def value_for_field(
             if keep is True:
                 return FieldResult({"contact_phone": channel_phone})
             if keep is False:
-                return FieldResult(
-                    problem="好的，请说一下要留的联系电话：11位手机号，或带区号的座机号。"
-                )
-        return FieldResult(
-            problem="这个号码好像不完整。请说11位手机号，或带区号的座机号，比如“010-12345678”。"
-        )
+                return FieldResult(problem="utter_problem_phone_other")
+        return FieldResult(problem="utter_problem_phone")
     if slot == "anonymous":
         wish = parse_anonymous(text)
         if wish is None:
-            return FieldResult(problem="请回答“需要保密”或“不需要”。")
+            return FieldResult(problem="utter_problem_anonymous")
         return FieldResult({"anonymous": "true" if wish else "false"})
     if slot == "complaint_time":
         when = extract_time(text, now or hotline_now())
@@ -171,7 +171,7 @@ def value_for_field(
         for rt in REQUEST_TYPES:
             if rt in text:
                 return FieldResult({"complaint_type": rt})
-        return FieldResult(problem="类型可以是投诉、求助、咨询、建议、举报或表扬，请说其中一个。")
+        return FieldResult(problem="utter_problem_type")
     if slot == "contact_name":
         name = extract_person_name(text) or text.strip("。.！! ")
         return FieldResult({"contact_name": name} if name else {})

@@ -21,6 +21,7 @@ from tickets.open311_client import Open311Client, Open311Connection
 from tickets.outbox import DELIVERED, Outbox, OutboxEntry
 
 __all__ = [
+    "deadline_hours",
     "TicketService",
     "SubmitResult",
     "TicketStatus",
@@ -155,3 +156,9 @@ def get_ticket_service() -> TicketService:
     if _service is None:
         _service = TicketService(load_config())
     return _service
+
+
+def deadline_hours() -> tuple[int, int]:
+    """The promised response times (normal, urgent) in hours, for the bot's answers."""
+    cfg = _service.config if _service is not None else load_config()
+    return cfg.deadline_normal_h, cfg.deadline_urgent_h
