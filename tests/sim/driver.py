@@ -320,7 +320,7 @@ _EXCLUSIVE = (("confirm_cancel", "cancel_resume", "correction"), ("multi_field",
 
 
 def make_resident(scenario: Scenario) -> Resident:
-    """A seeded resident: 1–3 behaviours, 0–2 styles, truth from our templates."""
+    """A seeded resident: 0–3 behaviours, 0–2 styles, truth from our templates."""
     rng = random.Random(f"{scenario.seed}:{scenario.index}")
     phone = random_phone(rng)
     channel_phone = None
@@ -339,7 +339,8 @@ def make_resident(scenario: Scenario) -> Resident:
     if scenario.opening.source.value == "tipdm":
         names.remove("long_text")
     chosen: list[str] = []
-    for name in rng.sample(names, rng.randint(1, 3)):
+    # One in seven answers plainly (no behaviour): the control group.
+    for name in rng.sample(names, rng.choice((0, 1, 1, 2, 2, 3, 3))):
         group = next((g for g in _EXCLUSIVE if name in g), ())
         if not any(c in group for c in chosen):
             chosen.append(name)
