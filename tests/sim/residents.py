@@ -529,7 +529,8 @@ class Resident:
 
     @property
     def labels(self) -> list[str]:
-        return [b.name for b in self.behaviours] + [s.name for s in self.styles]
+        names = [b.name for b in self.behaviours] or ["plain"]
+        return names + [s.name for s in self.styles]
 
     def used(self, name: str) -> bool:
         return name in self._spent
