@@ -73,10 +73,8 @@ def report(convs: list[Conversation], results: list[list[Check]], seconds: float
         lines.append(f"  {name:16s} {_rate(ok, n)}")
     by_label: dict[str, list[list[Check]]] = defaultdict(list)
     for conv, r in zip(convs, results, strict=True):
-        for label in (
-            [*conv.labels, f"source:{conv.opening.source.value}"]
-            + (["emergency"] if conv.expect.emergency else [])
-            + ([] if conv.labels else ["plain"])
+        for label in [*conv.labels, f"source:{conv.opening.source.value}"] + (
+            ["emergency"] if conv.expect.emergency else []
         ):
             by_label[label].append(r)
     lines.append("\nper behaviour / style / source (all invariants; then the failing ones):")
