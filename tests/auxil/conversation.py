@@ -22,8 +22,15 @@ TICKET_RE = re.compile(r"(?:工单号|参考号)：([A-Z]{2}\d{8}-[0-9A-Z]{6})")
 
 
 def question_kind(messages: list[dict[str, Any]]) -> str | None:
-    """What the bot's last turn asks for."""
-    text = "\n".join(m.get("text", "") for m in messages)
+    """What the bot's last turn asks for (its last question; repair replies come before it)."""
+    for message in reversed(messages):
+        kind = _kind_of(message.get("text", ""))
+        if kind is not None:
+            return kind
+    return None
+
+
+def _kind_of(text: str) -> str | None:
     if "请核对" in text:
         return "readback"
     if "哪一类" in text:

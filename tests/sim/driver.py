@@ -103,9 +103,9 @@ def start_stack(
     data_dir: Path, model: Path | None, desk_key: str = "sim-desk-key"
 ) -> Iterator[StackUrls]:
     """Rasa server, action server and gateway on free ports, like tests/conftest.py."""
-    from bot.config import load_config  # the one bot import site of the simulation
-    from bot.model_cache import ensure_model
-    from bot.supervisor import Stack
+    from bot.cli.model_cache import ensure_model  # the one bot import site of the simulation
+    from bot.cli.supervisor import Stack
+    from hotline.config import load_config
 
     env = {
         **os.environ,
