@@ -19,13 +19,20 @@ from ._normalize import normalize_text
 from ._phones import find_phones
 from ._types import Location
 
-__all__ = ["LocationSpan", "extract_location", "find_location"]
+__all__ = [
+    "AddressPart",
+    "Kind",
+    "LocationSpan",
+    "extract_location",
+    "find_address_parts",
+    "find_location",
+]
 
 _CN_NUM = "一二三四五六七八九十百零〇两幺"
 _NUM = rf"[\d{_CN_NUM}]+"
 _SPOKEN_DIGITS = "零〇一二三四五六七八九幺"
 # characters that never start or sit inside a free-form place name
-_NAME_CHAR = r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能会要想找问和或与及电话]"
+_NAME_CHAR = r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能会要想找问和或与及]"
 
 
 class Kind(Enum):
@@ -428,6 +435,39 @@ def _tokens(text: str) -> list[_Token]:
     starts = {g.end for g in gaz}
     blocked = [(p.start, p.end) for p in find_phones(text)]
     return _merge_named_areas(_resolve(gaz, _generic_tokens(text, starts), blocked))
+
+
+@dataclass(frozen=True)
+class AddressPart:
+    """One address token, whether or not it forms an address on its own.
+
+    Attributes:
+        kind: What the part is (road, building, position ...).
+        start: Start offset in the normalised text.
+        end: End offset (exclusive).
+        known: True if the name is in the gazetteer.
+        weak: True for names that are also ordinary words ("幼儿园", short district names).
+    """
+
+    kind: Kind
+    start: int
+    end: int
+    known: bool
+    weak: bool
+
+
+def find_address_parts(text: str) -> list[AddressPart]:
+    """All address tokens of normalised text, in order, without overlaps.
+
+    Bare numbers ("501") come back as rooms wherever they stand.
+
+    Args:
+        text: Normalised text.
+
+    Returns:
+        The parts, including those too weak to be an address alone ("门口", "3号楼").
+    """
+    return [AddressPart(t.kind, t.start, t.end, bool(t.places), t.weak) for t in _tokens(text)]
 
 
 def _merge_named_areas(tokens: list[_Token]) -> list[_Token]:
