@@ -50,6 +50,7 @@ class Kind(Enum):
     FLOOR = 9  # 5层
     ROOM = 10  # 501室, 501
     POSITION = 11  # 门口, 东侧, 对面, 楼下 ...
+    LANDMARK = 12  # a name with a position: "杨闸环岛西北角", "食堂门口"
 
 
 _CORE_KINDS = frozenset({Kind.DISTRICT, Kind.STREET, Kind.ROAD, Kind.COMMUNITY})
@@ -57,10 +58,14 @@ _CORE_KINDS = frozenset({Kind.DISTRICT, Kind.STREET, Kind.ROAD, Kind.COMMUNITY})
 _HOUSE_AFTER_COMPOUND = 6.5
 # a bare number is a room only right after a building, unit, floor or door number
 _ROOM_CONTEXT = frozenset({Kind.BUILDING, Kind.UNIT, Kind.FLOOR, Kind.HOUSE_NUMBER})
+# a one-character position ("3号楼下", "10号院前") only right after a building or number
+_SIDE_CONTEXT = frozenset({Kind.BUILDING, Kind.HOUSE_NUMBER, Kind.UNIT})
+# a landmark sits below whatever compound, door number or building came before it
+_LANDMARK_STEP = 0.25
 
 _DISTRICTS = "东城|西城|朝阳|海淀|丰台|石景山|门头沟|房山|通州|顺义|昌平|大兴|怀柔|平谷|密云|延庆"
 _ROAD_END = (
-    r"(?:大街|大道|辅路|[东西南北中]路|路口|路|[东西南北]?街|胡同|巷|桥|[头一二三四五六七八九十]+条)"
+    r"(?:大街|大道|辅路|[东西南北中]路|路口|路|[东西南北]?街|胡同|巷|桥(?![东西南北中]?(?:路|大街|街))|[头一二三四五六七八九十]+条)"
     r"(?![道坊边上灯面况线费旁头车子])"
 )
 _COMPOUND_END = (
@@ -71,7 +76,7 @@ _COMPOUND_END = (
 )
 _POSITION = (
     r"(?:[东西南北]{1,2}(?:侧|门|角|口|边|面|墙|头)|(?:正|大|小|后|前|侧)?门口|门前|附近|对面|"
-    r"旁边|边上|楼下|楼上|楼前|楼后|楼道里?|后面|前面|里面|院内|院里|底商|十字路口|路口|"
+    r"旁边|边上|楼下|楼上|楼前|楼后|楼道里?|[前后里外下]面|[前后里外下]边|院内|院里|底商|十字路口|路口|"
     r"交叉口|拐角处?|周边|一带|沿线)"
 )
 
@@ -86,7 +91,10 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             rf"(?:{_NUM}期|[东西南北中]?{_NUM}区|[东西南北中]区)?"
         ),
     ),
-    (Kind.SUBAREA, re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中]区|{_NUM}期)(?![域别])")),
+    (
+        Kind.SUBAREA,
+        re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中A-Za-z]区|{_NUM}期)(?![域别])"),
+    ),
     (
         Kind.HOUSE_NUMBER,
         re.compile(rf"[甲乙丙丁]?{_NUM}(?:-\d+)?号(?:院|大院)?(?![楼线码门称])"),
@@ -96,7 +104,11 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.FLOOR, re.compile(rf"{_NUM}(?:层|楼(?![下上道梯顶房门口前后里]))")),
     (Kind.ROOM, re.compile(rf"[甲乙丙丁]?{_NUM}(?:室|户)")),
     (Kind.POSITION, re.compile(_POSITION)),
+    (Kind.LANDMARK, re.compile(rf"(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
 )
+_SIDE = re.compile(r"[前后旁下外内]")
+# pattern kinds tried last: they only fill text no other part covers
+_FALLBACK_KINDS = frozenset({Kind.LANDMARK})
 # bare room numbers ("2单元501", "三号楼二单元五零一"): only after a building/unit/floor
 _BARE_ROOM = re.compile(
     rf"(?<![\d{_SPOKEN_DIGITS}])(?:\d{{3,4}}|[{_SPOKEN_DIGITS}]{{3,4}})"
@@ -147,7 +159,7 @@ class _Token:
     places: tuple[Place, ...] = ()
     weak: bool = False
     name_end: int = -1
-    needs_context: bool = False
+    context: frozenset[Kind] = frozenset()
 
     @property
     def level(self) -> float:
@@ -192,11 +204,11 @@ def _is_weak_compound(surface: str, name_len: int) -> bool:
 def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
     surface = m.group(0)
     has_name = "name" in m.re.groupindex
-    if kind in (Kind.ROAD, Kind.COMMUNITY) and _NOT_PLACE.match(surface):
+    if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK) and _NOT_PLACE.match(surface):
         return None
     if kind is Kind.ROAD and _NOT_ROAD.search(surface):
         return None
-    weak = kind is Kind.DISTRICT or (
+    weak = kind in (Kind.DISTRICT, Kind.LANDMARK) or (
         kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - m.start())
     )
     name_end = m.end("name") if has_name else -1
@@ -208,7 +220,7 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     tokens: dict[tuple[Kind, int, int], _Token] = {}
     for kind, pattern in _GENERIC:
         matches = list(pattern.finditer(text))
-        if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.SUBAREA):
+        if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.SUBAREA, Kind.LANDMARK):
             matches += [m for pos in starts if (m := pattern.match(text, pos))]
         for m in matches:
             tok = _pattern_token(kind, m)
@@ -217,7 +229,12 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     for m in _BARE_ROOM.finditer(text):
         tokens.setdefault(
             (Kind.ROOM, m.start(), m.end()),
-            _Token(Kind.ROOM, m.start(), m.end(), m.group(0), needs_context=True),
+            _Token(Kind.ROOM, m.start(), m.end(), m.group(0), context=_ROOM_CONTEXT),
+        )
+    for m in _SIDE.finditer(text):
+        tokens.setdefault(
+            (Kind.POSITION, m.start(), m.end()),
+            _Token(Kind.POSITION, m.start(), m.end(), m.group(0), context=_SIDE_CONTEXT),
         )
     return sorted(tokens.values(), key=lambda t: (t.start, -t.end))
 
@@ -237,7 +254,7 @@ def _trim_after_known(tok: _Token, gaz: list[_Token]) -> _Token | None:
             start = max(start, g.end)
     if start == tok.start:
         return tok
-    if tok.kind not in (Kind.ROAD, Kind.COMMUNITY) or tok.end - start < 3:
+    if tok.kind not in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK) or tok.end - start < 3:
         return None
     text = tok.text[start - tok.start :]
     if _NOT_PLACE.match(text) or (tok.kind is Kind.ROAD and _NOT_ROAD.search(text)):
@@ -245,6 +262,8 @@ def _trim_after_known(tok: _Token, gaz: list[_Token]) -> _Token | None:
     weak = tok.weak
     if tok.kind is Kind.COMMUNITY and tok.name_end >= 0:
         weak = _is_weak_compound(text, max(0, tok.name_end - start))
+    if tok.kind is Kind.LANDMARK and tok.name_end - start < 2:
+        return None
     return _Token(tok.kind, start, tok.end, text, weak=weak, name_end=tok.name_end)
 
 
@@ -253,8 +272,12 @@ def _resolve(
 ) -> list[_Token]:
     """Merge gazetteer and pattern tokens into non-overlapping tokens."""
     kept: list[_Token] = [g for g in gaz if not _overlaps_any(g.start, g.end, blocked)]
-    # longer guesses first, so that "芳城园一区" wins over its "一区"
-    for raw in sorted(generic, key=lambda t: (-(t.end - t.start), t.start)):
+    # longer guesses first, so that "芳城园一区" wins over its "一区"; landmarks last
+    order = sorted(
+        generic,
+        key=lambda t: (t.kind in _FALLBACK_KINDS, bool(t.context), t.start - t.end, t.start),
+    )
+    for raw in order:
         if _overlaps_any(raw.start, raw.end, blocked):
             continue
         tok = _trim_after_known(raw, gaz)
@@ -271,7 +294,7 @@ def _resolve(
         # "中关村大街" beats the community "中关村"; a known name beats a same-size guess
         if (
             longer
-            and tok.kind in (Kind.ROAD, Kind.COMMUNITY)
+            and tok.kind in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK)
             and tok.end >= max(k.end for k in overlapping)
         ):
             for k in overlapping:
@@ -293,6 +316,8 @@ def _overlaps_any(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 def _effective_level(prev: _Token | None, prev_level: float, tok: _Token) -> float:
     if tok.kind is Kind.HOUSE_NUMBER and prev is not None and prev_level >= Kind.COMMUNITY.value:
         return max(prev_level, _HOUSE_AFTER_COMPOUND)
+    if tok.kind is Kind.LANDMARK:
+        return min(max(prev_level, Kind.COMMUNITY.value) + _LANDMARK_STEP, Kind.POSITION.value)
     return tok.level
 
 
@@ -308,16 +333,16 @@ def _chains(text: str, tokens: list[_Token]) -> list[list[_Token]]:
             joins = tok.start >= prev.end and bool(_FILLER_GAP.match(gap)) and tok_level > level
             if joins and (tok.weak or tok.kind is Kind.POSITION) and _PAUSE.search(gap):
                 joins = False  # "…大街，孩子学校…", "…501，楼上…": after a pause it starts anew
-            if joins and tok.needs_context and (prev.kind not in _ROOM_CONTEXT or gap.strip()):
+            if joins and tok.context and (prev.kind not in tok.context or gap):
                 joins = False
             if joins:
                 current.append(tok)
                 level = tok_level
                 continue
-            if tok.start < prev.end:
-                continue
+            if tok.start < prev.end or tok.context:
+                continue  # a bare "501" or "下" out of place does not end the address
             chains.append(current)
-        if tok.needs_context:
+        if tok.context:
             current = []
             level = -1.0
             continue
@@ -479,6 +504,7 @@ def _merge_named_areas(tokens: list[_Token]) -> list[_Token]:
             prev is not None
             and tok.kind is Kind.SUBAREA
             and prev.kind in (Kind.STREET, Kind.ROAD)
+            and not tok.text[0].isascii()
             and prev.end == tok.start
             and not _FULL_ADMIN_FORM.search(prev.text)
         ):
