@@ -32,7 +32,11 @@ _CN_NUM = "一二三四五六七八九十百零〇两幺"
 _NUM = rf"[\d{_CN_NUM}]+"
 _SPOKEN_DIGITS = "零〇一二三四五六七八九幺"
 # characters that never start or sit inside a free-form place name
-_NAME_CHAR = r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能会要想找问和或与及]"
+# ("和" only inside names such as 和平里, 和义)
+_NAME_CHAR = (
+    r"(?:(?!和(?![平义谐睦])|单元|楼道)"
+    r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能会要想找问或与及号室栋])"
+)
 
 
 class Kind(Enum):
@@ -54,6 +58,9 @@ class Kind(Enum):
 
 
 _CORE_KINDS = frozenset({Kind.DISTRICT, Kind.STREET, Kind.ROAD, Kind.COMMUNITY})
+_NUMBER_KINDS = frozenset({Kind.HOUSE_NUMBER, Kind.BUILDING, Kind.UNIT, Kind.FLOOR, Kind.ROOM})
+# parts a guessed name never swallows when they start before it
+_ANCHOR_KINDS = _CORE_KINDS | _NUMBER_KINDS
 # a door number said after a compound ("望京西园四区3号") sits between sub-area and building
 _HOUSE_AFTER_COMPOUND = 6.5
 # a bare number is a room only right after a building, unit, floor or door number
@@ -75,7 +82,7 @@ _COMPOUND_END = (
     r"园|苑|里|村|庄|城|府|湾|院|站)"
 )
 _POSITION = (
-    r"(?:[东西南北]{1,2}(?:侧|门|角|口|边|面|墙|头)|(?:正|大|小|后|前|侧)?门口|门前|附近|对面|"
+    r"(?:[东西南北正大小后前侧]?门口|[东西南北]{1,2}(?:侧|门|角|口|边|面|墙|头)|门前|附近|对面|"
     r"旁边|边上|楼下|楼上|楼前|楼后|楼道里?|[前后里外下]面|[前后里外下]边|院内|院里|底商|十字路口|路口|"
     r"交叉口|拐角处?|周边|一带|沿线)"
 )
@@ -97,9 +104,12 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
     (
         Kind.HOUSE_NUMBER,
-        re.compile(rf"[甲乙丙丁]?{_NUM}(?:-\d+)?号(?:院|大院)?(?![楼线码门称])"),
+        re.compile(rf"[甲乙丙丁]?{_NUM}(?:-\d+)?号(?:大?院|(?![楼线码称院]|门(?![口前外])))"),
     ),
-    (Kind.BUILDING, re.compile(rf"(?:[甲乙丙丁]?{_NUM}|[A-Za-z]\d*)(?:号楼|栋|幢|座|号门)")),
+    (
+        Kind.BUILDING,
+        re.compile(rf"(?:[甲乙丙丁]?{_NUM}|[A-Za-z]\d*)(?:号楼|栋|幢|座|号门(?![口前外]))"),
+    ),
     (Kind.UNIT, re.compile(rf"{_NUM}(?:单元|门(?![口前外里]))")),
     (Kind.FLOOR, re.compile(rf"{_NUM}(?:层|楼(?![下上道梯顶房门口前后里]))")),
     (Kind.ROOM, re.compile(rf"[甲乙丙丁]?{_NUM}(?:室|户)")),
@@ -107,6 +117,7 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.LANDMARK, re.compile(rf"(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
 )
 _SIDE = re.compile(r"[前后旁下外内]")
+_POSITION_ANYWHERE = re.compile(rf"(?=({_POSITION}))")
 # pattern kinds tried last: they only fill text no other part covers
 _FALLBACK_KINDS = frozenset({Kind.LANDMARK})
 # bare room numbers ("2单元501", "三号楼二单元五零一"): only after a building/unit/floor
@@ -226,6 +237,11 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
             tok = _pattern_token(kind, m)
             if tok is not None:
                 tokens.setdefault((tok.kind, tok.start, tok.end), tok)
+    for m in _POSITION_ANYWHERE.finditer(text):  # overlapping: "院里面" holds "里面"
+        tokens.setdefault(
+            (Kind.POSITION, m.start(1), m.end(1)),
+            _Token(Kind.POSITION, m.start(1), m.end(1), m.group(1)),
+        )
     for m in _BARE_ROOM.finditer(text):
         tokens.setdefault(
             (Kind.ROOM, m.start(), m.end()),
@@ -239,17 +255,25 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     return sorted(tokens.values(), key=lambda t: (t.start, -t.end))
 
 
+def _char_at(tok: _Token, pos: int) -> str:
+    return tok.text[pos - tok.start] if tok.start <= pos < tok.end else ""
+
+
 def _trim_after_known(tok: _Token, gaz: list[_Token]) -> _Token | None:
     """Cut a guessed name so that it starts after the known names said before it."""
     start = tok.start
     for g in gaz:
-        if g.kind not in _CORE_KINDS or not (g.start < tok.end and tok.start < g.end):
+        if g.kind not in _ANCHOR_KINDS or not (g.start < tok.end and tok.start < g.end):
             continue
         if g.end >= tok.end:
             continue
         before = g.start < start  # the guess starts inside the known name
         rest = tok.name_end - g.end
-        long_rest = tok.name_end < 0 or rest >= (3 if g.kind is Kind.COMMUNITY else 2)
+        if rest > 0 and _char_at(tok, g.end) in "东西南北中":
+            rest = 0  # "团结湖" + "北里小区": the compound is named after the area
+        # "回龙观|龙跃苑": a compound name needs two characters, a road three ("德胜门外大街")
+        need = 2 if g.kind in (Kind.DISTRICT, Kind.STREET) and tok.kind is not Kind.ROAD else 3
+        long_rest = tok.name_end < 0 or rest >= need
         if before or long_rest or _FULL_ADMIN_FORM.search(g.text):
             start = max(start, g.end)
     if start == tok.start:
@@ -273,17 +297,32 @@ def _resolve(
     """Merge gazetteer and pattern tokens into non-overlapping tokens."""
     kept: list[_Token] = [g for g in gaz if not _overlaps_any(g.start, g.end, blocked)]
     # longer guesses first, so that "芳城园一区" wins over its "一区"; landmarks last
+    # numbers before names, so that "18号院长远天地大厦" is 18号院 + 长远天地大厦
     order = sorted(
         generic,
-        key=lambda t: (t.kind in _FALLBACK_KINDS, bool(t.context), t.start - t.end, t.start),
+        key=lambda t: (
+            t.kind in _FALLBACK_KINDS,
+            bool(t.context),
+            t.kind not in _NUMBER_KINDS,
+            t.start - t.end,
+            t.start,
+        ),
     )
     for raw in order:
         if _overlaps_any(raw.start, raw.end, blocked):
             continue
-        tok = _trim_after_known(raw, gaz)
+        anchors = gaz + [k for k in kept if k.kind in _NUMBER_KINDS]
+        tok = raw if raw.kind in _NUMBER_KINDS else _trim_after_known(raw, anchors)
         if tok is None:
             continue
         overlapping = [k for k in kept if k.start < tok.end and tok.start < k.end]
+        if tok.kind is Kind.LANDMARK and all(
+            k.kind is Kind.POSITION and tok.start < k.start and k.end <= tok.end
+            for k in overlapping
+        ):
+            for k in overlapping:  # "杨闸环岛" + "西北角": the position is the landmark's tail
+                kept.remove(k)
+            overlapping = []
         if not overlapping:
             kept.append(tok)
             continue
@@ -294,7 +333,7 @@ def _resolve(
         # "中关村大街" beats the community "中关村"; a known name beats a same-size guess
         if (
             longer
-            and tok.kind in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK)
+            and tok.kind in (Kind.ROAD, Kind.COMMUNITY)
             and tok.end >= max(k.end for k in overlapping)
         ):
             for k in overlapping:
@@ -316,6 +355,8 @@ def _overlaps_any(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 def _effective_level(prev: _Token | None, prev_level: float, tok: _Token) -> float:
     if tok.kind is Kind.HOUSE_NUMBER and prev is not None and prev_level >= Kind.COMMUNITY.value:
         return max(prev_level, _HOUSE_AFTER_COMPOUND)
+    if tok.kind is Kind.POSITION and prev is not None and prev.kind is Kind.POSITION:
+        return prev_level + _LANDMARK_STEP  # "南门外面", "门口对面"
     if tok.kind is Kind.LANDMARK:
         return min(max(prev_level, Kind.COMMUNITY.value) + _LANDMARK_STEP, Kind.POSITION.value)
     return tok.level
