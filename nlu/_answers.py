@@ -52,22 +52,25 @@ class AddressAnswer:
 
 
 _CLAUSE = re.compile(r"[^,，。.!！?？;；:：~～…]+[,，。.!！?？;；:：~～…]*")
-_QUESTION_END = re.compile(r"(?:[?？]|[吗呢么嘛]|[吗呢么嘛]?[啊呀哈])[,，。.!！?？~～…\s]*$")
+_QUESTION_END = re.compile(r"(?:[?？]|[吗呢么嘛][啊呀哈]?)[,，。.!！?？~～…\s]*$")
 _QUESTION_START = re.compile(
     r"^(?:请问|问一下|我想问|那)?(?:为什么|为啥|怎么|多久|多长时间|什么|啥|哪|谁|能不能|能否|"
     r"可不可以|是不是|有没有|要不要|几|多少|凭什么|干嘛|干什么)"
 )
 _QUESTION_WORD = re.compile(
-    r"谁|为什么|为啥|怎么办|怎么弄|多久|多长时间|什么时候|啥时候|几天|哪个部门|哪里|哪儿|干嘛|干什么|"
+    r"谁|为什么|为啥|怎么|什么|多久|多长时间|啥时候|几天|哪个部门|哪里|哪儿|干嘛|有啥|"
     r"是否|能不能|可不可以|有没有用|什么意思|啥意思"
 )
+# "管不管", "能不能", "是不是": an A-not-A question
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # hesitations and remarks addressed to the agent: not an answer yet
 _REMARK = re.compile(
     r"^(?:我|让我|你)?(?:先|再)?(?:想想|想一想|想一下|等等|等一下|等一会儿?|稍等|稍等一下|查一下|看看|"
     r"看一下|问问|问一下|找找|找一下|回头再说|一会儿再说|待会儿?再说|马上)"
 )
 _DECLINE = re.compile(
-    r"不知道|不清楚|不记得|记不清|记不住|忘了|说不清|说不上来|不方便|不想说|不愿意|不告诉|不能说|"
+    r"不(?:太|大|是很)?(?:知道|清楚|记得|方便|确定)|记不清|记不住|忘了|说不清|说不上来|不想说|不愿意|"
+    r"不告诉|不能说|"
     r"不用了?|不需要|不要了|不说了?|算了|保密|无可奉告|不好说|不确定|没有地址|没地址|拒绝|不提供"
 )
 _FILLER_WORDS = (
@@ -107,6 +110,7 @@ _PLACE_KINDS = frozenset(
         Kind.UNIT,
         Kind.FLOOR,
         Kind.POSITION,
+        Kind.LANDMARK,
     }
 )
 _ROOM_CONTEXT = frozenset({Kind.BUILDING, Kind.UNIT, Kind.FLOOR, Kind.HOUSE_NUMBER})
@@ -136,6 +140,7 @@ def _is_question(clause: _Clause) -> bool:
         or bool(_QUESTION_START.match(text))
         or bool(_QUESTION_WORD.search(text))
         or bool(_REMARK.match(text))
+        or bool(_A_NOT_A.search(text))
     )
 
 
@@ -228,7 +233,7 @@ def parse_address_answer(text: str, now: datetime | None = None) -> AddressAnswe
         The kind of reply, with the address text when it is one.
     """
     norm = normalize_text(text)
-    if not norm or _ONLY_FILLERS.match(_PUNCT.sub("", norm)):
+    if not norm or (_ONLY_FILLERS.match(_PUNCT.sub("", norm)) and not re.search("[?？]", norm)):
         return AddressAnswer(AnswerKind.UNCLEAR)
     clauses = _clauses(norm)
     questions = [c for c in clauses if _is_question(c)]

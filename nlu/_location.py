@@ -525,7 +525,8 @@ class AddressPart:
 def find_address_parts(text: str) -> list[AddressPart]:
     """All address tokens of normalised text, in order, without overlaps.
 
-    Bare numbers ("501") come back as rooms wherever they stand.
+    Bare numbers ("501") come back as rooms wherever they stand; one-character sides
+    ("下" in "3号楼下") are left out.
 
     Args:
         text: Normalised text.
@@ -533,11 +534,15 @@ def find_address_parts(text: str) -> list[AddressPart]:
     Returns:
         The parts, including those too weak to be an address alone ("门口", "3号楼").
     """
-    return [AddressPart(t.kind, t.start, t.end, bool(t.places), t.weak) for t in _tokens(text)]
+    return [
+        AddressPart(t.kind, t.start, t.end, bool(t.places), t.weak)
+        for t in _tokens(text)
+        if t.context is not _SIDE_CONTEXT
+    ]
 
 
 def _merge_named_areas(tokens: list[_Token]) -> list[_Token]:
-    """ "劲松" + "八区", "天通苑北" + "一区": an area name with a numbered part is a compound."""
+    """Join an area name and its numbered part ("劲松" + "八区") into one compound."""
     out: list[_Token] = []
     for tok in tokens:
         prev = out[-1] if out else None
