@@ -99,6 +99,12 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        Kind.COMMUNITY,  # "建新北区", "角门东区": a name with a directional part
+        re.compile(
+            rf"(?P<name>{_NAME_CHAR}{{2,8}}?)(?P<area>[东西南北中]区)(?:{_NUM}区|{_NUM}期)?(?![域别])"
+        ),
+    ),
+    (
         Kind.SUBAREA,
         re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中A-Za-z]区|{_NUM}期)(?![域别])"),
     ),
@@ -222,6 +228,8 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
     weak = kind in (Kind.DISTRICT, Kind.LANDMARK) or (
         kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - m.start())
     )
+    if "area" in m.re.groupindex:
+        weak = True  # only next to another address part
     name_end = m.end("name") if has_name else -1
     return _Token(kind, m.start(), m.end(), surface, weak=weak, name_end=name_end)
 
@@ -274,7 +282,8 @@ def _trim_after_known(tok: _Token, gaz: list[_Token]) -> _Token | None:
         # "回龙观|龙跃苑": a compound name needs two characters, a road three ("德胜门外大街")
         need = 2 if g.kind in (Kind.DISTRICT, Kind.STREET) and tok.kind is not Kind.ROAD else 3
         long_rest = tok.name_end < 0 or rest >= need
-        if before or long_rest or _FULL_ADMIN_FORM.search(g.text):
+        admin = g.kind in (Kind.DISTRICT, Kind.STREET) and bool(_FULL_ADMIN_FORM.search(g.text))
+        if before or long_rest or admin:
             start = max(start, g.end)
     if start == tok.start:
         return tok
@@ -338,7 +347,8 @@ def _resolve(
         ):
             for k in overlapping:
                 kept.remove(k)
-            inherited = tuple(p for k in overlapping for p in k.places)
+            # "天通苑北" + "一区" keeps the district of 天通苑北; a name found inside does not
+            inherited = tuple(p for k in overlapping if k.start == tok.start for p in k.places)
             kept.append(_replace_places(tok, tok.places + inherited))
     kept.sort(key=lambda t: (t.start, -t.end))
     return kept
