@@ -58,20 +58,20 @@ _QUESTION_START = re.compile(
     r"可不可以|是不是|有没有|要不要|几|多少|凭什么|干嘛|干什么)"
 )
 _QUESTION_WORD = re.compile(
-    r"谁|为什么|为啥|怎么|什么|多久|多长时间|啥时候|几天|哪个部门|哪里|哪儿|干嘛|有啥|"
+    r"谁|为什么|为啥|怎么|什么|多久|多长时间|啥时候|几天|哪个部门|哪里|哪儿|干嘛|干啥|有啥|想问|请问|"
     r"是否|能不能|可不可以|有没有用|什么意思|啥意思"
 )
 # "管不管", "能不能", "是不是": an A-not-A question
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 # hesitations and remarks addressed to the agent: not an answer yet
 _REMARK = re.compile(
-    r"^(?:我|让我|你)?(?:先|再)?(?:想想|想一想|想一下|等等|等一下|等一会儿?|稍等|稍等一下|查一下|看看|"
+    r"(?:^|我|让我|你)(?:先|再)?(?:想想|想一想|想一下|等等|等一下|等一会儿?|稍等|稍等一下|查一下|看看|"
     r"看一下|问问|问一下|找找|找一下|回头再说|一会儿再说|待会儿?再说|马上)"
 )
 _DECLINE = re.compile(
     r"不(?:太|大|是很)?(?:知道|清楚|记得|方便|确定)|记不清|记不住|忘了|说不清|说不上来|不想说|不愿意|"
     r"不告诉|不能说|"
-    r"不用了?|不需要|不要了|不说了?|算了|保密|无可奉告|不好说|不确定|没有地址|没地址|拒绝|不提供"
+    r"不用了?|不需要|不要了|不说了?|算了|保密|无可奉告|不好说|不确定|没有?(?:具体|详细)?的?地址|拒绝|不提供"
 )
 _FILLER_WORDS = (
     r"嗯|呃|啊|哦|喔|唉|哎|诶|那个|这个|就是|然后|反正|大概|应该|可能|好像|估计|差不多|我觉得"
@@ -91,7 +91,7 @@ _ONLY_FILLERS = re.compile(rf"^(?:{_FILLER_WORDS}|喂|您好|你好|好的|好|�
 _OWNER = re.compile(r"^(?:我家|我们家|俺家|我们|咱们|我|家|单位|公司|学校)")
 # characters a free-form place name may consist of (no particles, pronouns, verbs of speech)
 _NAME_RUN = re.compile(
-    r"^[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能会"
+    r"^[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能"
     r"要想找问和或与及太挺真最都再先等查管坏吵脏臭乱堵漏占]{1,12}$"
 )
 # last characters of landmarks without a compound suffix ("国家图书馆", "五金店", "东单路口")
@@ -139,7 +139,7 @@ def _is_question(clause: _Clause) -> bool:
         or bool(_QUESTION_END.search(text))
         or bool(_QUESTION_START.match(text))
         or bool(_QUESTION_WORD.search(text))
-        or bool(_REMARK.match(text))
+        or bool(_REMARK.search(text))
         or bool(_A_NOT_A.search(text))
     )
 
