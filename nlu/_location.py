@@ -35,7 +35,7 @@ _SPOKEN_DIGITS = "零〇一二三四五六七八九幺"
 # ("和" only inside names such as 和平里, 和义)
 _NAME_CHAR = (
     r"(?:(?!和(?![平义谐睦])|单元|楼道)"
-    r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能要想找问或与及号室栋])"
+    r"[^\W\d_的了是在住我你他她它们这那哪个就跟说把被给对从往到也还又很没不吗呢吧啊呀嗯呃哦喂请让叫能要想找问或与及为号室栋])"
 )
 
 
@@ -90,18 +90,18 @@ _POSITION = (
 _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.PROVINCE, re.compile(r"北京市|北京")),
     (Kind.DISTRICT, re.compile(rf"(?:{_DISTRICTS})(?!区|公园|门|路|大街|北路|南路|医院)")),
-    (Kind.ROAD, re.compile(rf"(?P<name>{_NAME_CHAR}{{2,8}}?){_ROAD_END}")),
+    (Kind.ROAD, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?){_ROAD_END}")),
     (
         Kind.COMMUNITY,
         re.compile(
-            rf"(?P<name>{_NAME_CHAR}{{2,10}}){_COMPOUND_END}"
+            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,10}}){_COMPOUND_END}"
             rf"(?:{_NUM}期|[东西南北中]?{_NUM}区|[东西南北中]区)?"
         ),
     ),
     (
         Kind.COMMUNITY,  # "建新北区", "角门东区": a name with a directional part
         re.compile(
-            rf"(?P<name>{_NAME_CHAR}{{2,8}}?)(?P<area>[东西南北中]区)(?:{_NUM}区|{_NUM}期)?(?![域别])"
+            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)(?P<area>[东西南北中]区)(?:{_NUM}区|{_NUM}期)?(?![域别])"
         ),
     ),
     (
@@ -120,7 +120,7 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.FLOOR, re.compile(rf"{_NUM}(?:层|楼(?![下上道梯顶房门口前后里]))")),
     (Kind.ROOM, re.compile(rf"[甲乙丙丁]?{_NUM}(?:室|户)")),
     (Kind.POSITION, re.compile(_POSITION)),
-    (Kind.LANDMARK, re.compile(rf"(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
+    (Kind.LANDMARK, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
 )
 _SIDE = re.compile(r"[前后旁下外内]")
 _POSITION_ANYWHERE = re.compile(rf"(?=({_POSITION}))")
@@ -146,12 +146,12 @@ _NOT_PLACE = re.compile(
 # suffixes that often end ordinary nouns ("幼儿园", "社区医院", "冰箱里"): such a
 # free-form name only counts next to another address part
 _WEAK_SUFFIX = re.compile(
-    r"(?:里|村|城|院|园|中心|社区|学校|小学|中学|大学|医院|公园|市场|广场|商场|商城|超市|"
+    r"(?:里|村|城|院|园|中心|学校|小学|中学|大学|医院|公园|市场|广场|商场|商城|超市|"
     r"庄|府|湾|楼|站|酒店|宾馆|银行|停车场|体育馆|派出所|别墅)$"
 )
 _NOT_ROAD = re.compile(
     r"(?:[走过跑绕一上修让带开堵问引拦挡半顺赶迷找认抄铺断出来去回有没马条]路|马路|"
-    r"[一两几好多每整半这那哪]条)$"
+    r"[一两几好多每整半这那哪]条|第[一二三四五六七八九十百零\d]+条)$"
 )
 _COMMON_WORDS = frozenset(
     "希望 证明 我们 你们 他们 这个 那个 附近 所在 其他 全部 整个 幸福 和谐 光明 阳光 团结 胜利 "
@@ -161,6 +161,11 @@ _GAP_WORDS = r"\s|那个|这个|就是|嗯|呃|啊|哦|的|在|那边|这边|那
 _FILLER_GAP = re.compile(rf"^(?:{_GAP_WORDS})*$")
 _FILLERS = re.compile(_GAP_WORDS)
 _PAUSE = re.compile(r"[,，、]")
+_ROAD_INSIDE = re.compile(r"(?:路|街|巷|胡同|[县市省镇乡])(?=.)")
+_ADMIN_INSIDE = re.compile(r"[县市省镇乡](?=.)")
+_LEAD_WORDS = re.compile(
+    r"导致|位于|施工|反映|投诉|举报|经过|沿着|靠近|前往|来到|途经|路过|发现|出现|附近的|对面的|旁边的"
+)
 _SUBAREA_TAIL = re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中]区|{_NUM}期)$")
 _ROAD_SUFFIX = re.compile(r"(?:大街|大道|路|街|胡同|巷|条)$")
 # gazetteer forms with their administrative suffix are never swallowed by a guessed name
@@ -214,29 +219,42 @@ def _gazetteer_tokens(text: str) -> list[_Token]:
 
 
 def _is_weak_compound(surface: str, name_len: int) -> bool:
+    if surface[:name_len] in _COMMON_WORDS and surface[name_len:].startswith("社区"):
+        return True  # "希望社区能建个图书馆"
     tail = _SUBAREA_TAIL.sub("", surface[name_len:])
     return bool(_WEAK_SUFFIX.search(surface[:name_len] + tail))
 
 
 def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
-    surface = m.group(0)
+    start = m.start()
     has_name = "name" in m.re.groupindex
+    if has_name:
+        # "…万家丽路锦楚国际星城": a compound's name starts after a road said before it;
+        # "M市吉星路", "导致万家丽路": a name starts after a city/county or a verb
+        inside = _ROAD_INSIDE if kind in (Kind.COMMUNITY, Kind.LANDMARK) else _ADMIN_INSIDE
+        cuts = list(inside.finditer(m.group("name"))) + list(_LEAD_WORDS.finditer(m.group("name")))
+        if cuts:
+            start += max(c.end() for c in cuts)
+            if m.end("name") - start < 2:
+                return None
+    surface = m.string[start : m.end()]
     if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK) and _NOT_PLACE.match(surface):
         return None
     if kind is Kind.ROAD and _NOT_ROAD.search(surface):
         return None
     weak = kind in (Kind.DISTRICT, Kind.LANDMARK) or (
-        kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - m.start())
+        kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - start)
     )
     if "area" in m.re.groupindex:
         weak = True  # only next to another address part
     name_end = m.end("name") if has_name else -1
-    return _Token(kind, m.start(), m.end(), surface, weak=weak, name_end=name_end)
+    return _Token(kind, start, m.end(), surface, weak=weak, name_end=name_end)
 
 
 def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     """Pattern tokens; names are also tried from ``starts`` (ends of gazetteer names)."""
     tokens: dict[tuple[Kind, int, int], _Token] = {}
+    starts = set(starts)
     for kind, pattern in _GENERIC:
         matches = list(pattern.finditer(text))
         if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.SUBAREA, Kind.LANDMARK):
@@ -245,6 +263,8 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
             tok = _pattern_token(kind, m)
             if tok is not None:
                 tokens.setdefault((tok.kind, tok.start, tok.end), tok)
+                if kind is Kind.ROAD:
+                    starts.add(tok.end)  # a compound may be named right after its road
     for m in _POSITION_ANYWHERE.finditer(text):  # overlapping: "院里面" holds "里面"
         tokens.setdefault(
             (Kind.POSITION, m.start(1), m.end(1)),
@@ -404,11 +424,17 @@ def _chains(text: str, tokens: list[_Token]) -> list[list[_Token]]:
     return [c for c in chains if _is_address(c)]
 
 
+def _has_strong_core(chain: list[_Token]) -> bool:
+    return any(t.kind in _CORE_KINDS and not t.weak for t in chain)
+
+
 def _is_address(chain: list[_Token]) -> bool:
-    if any(t.kind in _CORE_KINDS and not t.weak for t in chain):
+    if _has_strong_core(chain):
         return True
-    # "朝阳那边3号楼", "xx学校东门": a weak name only counts with more parts after it
-    return len(chain) >= 2 and any(t.kind in _CORE_KINDS for t in chain)
+    # "朝阳那边3号楼", "xx学校3号楼": a weak name only counts with a number or another name
+    # after it; a position alone ("学校周边", "银行对面") is not enough in free text
+    parts = [t for t in chain if t.kind not in (Kind.POSITION, Kind.LANDMARK)]
+    return len(parts) >= 2 and any(t.kind in _CORE_KINDS for t in chain)
 
 
 def _infer_district(chain: list[_Token]) -> str | None:
@@ -482,9 +508,9 @@ def _to_location(text: str, chain: list[_Token]) -> Location:
     )
 
 
-def _score(chain: list[_Token]) -> tuple[int, int]:
-    """More address parts first; more known (gazetteer) names on ties."""
-    return len(chain), sum(1 for t in chain if t.places)
+def _score(chain: list[_Token]) -> tuple[bool, int, int]:
+    """A real name first, then more address parts, then more known (gazetteer) names."""
+    return _has_strong_core(chain), len(chain), sum(1 for t in chain if t.places)
 
 
 def find_location(text: str) -> LocationSpan | None:
