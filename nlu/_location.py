@@ -78,7 +78,8 @@ _ROAD_END = (
 _COMPOUND_END = (
     r"(?:小区|花园|家园|公寓|大厦|社区|新村|宿舍|家属院|大院|公馆|广场|商场|商城|超市|写字楼|"
     r"中心|医院|卫生院|学校|小学|中学|大学|幼儿园|市场|菜市场|公园|大楼|酒店|宾馆|车站|"
-    r"地铁站|公交站|停车场|加油站|体育馆|派出所|银行|别墅|产业园|科技园|工业园|"
+    r"地铁站|公交站|停车场|加油站|体育馆|派出所|银行|别墅|产业园|科技园|工业园|农场|养殖场|工厂|"
+    r"园区|基地|厂区|"
     r"园|苑|里|村|庄|城|府|湾|院|站)"
 )
 _POSITION = (
@@ -90,6 +91,12 @@ _POSITION = (
 _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.PROVINCE, re.compile(r"北京市|北京")),
     (Kind.DISTRICT, re.compile(rf"(?:{_DISTRICTS})(?!区|公园|门|路|大街|北路|南路|医院)")),
+    (
+        Kind.STREET,  # a street office missing from the gazetteer ("看丹街道"); weak
+        re.compile(
+            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,4}}?)(?:街道办事处|街道办|街道)(?![口上里])"
+        ),
+    ),
     (Kind.ROAD, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?){_ROAD_END}")),
     (
         Kind.COMMUNITY,
@@ -120,9 +127,14 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (Kind.FLOOR, re.compile(rf"{_NUM}(?:层|楼(?![下上道梯顶房门口前后里]))")),
     (Kind.ROOM, re.compile(rf"[甲乙丙丁]?{_NUM}(?:室|户)")),
     (Kind.POSITION, re.compile(_POSITION)),
+    # "望京SOHO", "蓝色港湾CBD": a Latin-letter name said right after an area name; weak
+    (Kind.COMMUNITY, re.compile(r"(?P<name>[A-Z][A-Za-z]{1,9})(?![A-Za-z\d])")),
     (Kind.LANDMARK, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
 )
 _SIDE = re.compile(r"[前后旁下外内]")
+# "望京SOHO T2": a tower of a named compound
+_TOWER = re.compile(r"(?<![A-Za-z\d])[A-Z]\d{1,2}(?![A-Za-z\d号座栋])")
+_TOWER_CONTEXT = frozenset({Kind.COMMUNITY})
 _POSITION_ANYWHERE = re.compile(rf"(?=({_POSITION}))")
 # pattern kinds tried last: they only fill text no other part covers
 _FALLBACK_KINDS = frozenset({Kind.LANDMARK})
@@ -147,7 +159,7 @@ _NOT_PLACE = re.compile(
 # free-form name only counts next to another address part
 _WEAK_SUFFIX = re.compile(
     r"(?:里|村|城|院|园|中心|学校|小学|中学|大学|医院|公园|市场|广场|商场|商城|超市|"
-    r"庄|府|湾|楼|站|酒店|宾馆|银行|停车场|体育馆|派出所|别墅)$"
+    r"庄|府|湾|楼|站|酒店|宾馆|银行|停车场|体育馆|派出所|别墅|工厂|基地|园区|厂区)$"
 )
 _NOT_ROAD = re.compile(
     r"(?:[走过跑绕一上修让带开堵问引拦挡半顺赶迷找认抄铺断出来去回有没马条]路|马路|"
@@ -182,9 +194,16 @@ class _Token:
     weak: bool = False
     name_end: int = -1
     context: frozenset[Kind] = frozenset()
+    gazetteer: bool = False  # the surface itself is a gazetteer form
 
     @property
     def level(self) -> float:
+        if (
+            self.gazetteer
+            and self.kind is Kind.ROAD
+            and any(p.kind == "street" for p in self.places)
+        ):
+            return float(Kind.STREET.value)  # "学院路" (the street office) + "清华东路"
         return float(self.kind.value)
 
 
@@ -211,10 +230,12 @@ def _gazetteer_tokens(text: str) -> list[_Token]:
         kind = {"district": Kind.DISTRICT, "street": Kind.STREET}.get(name, Kind.COMMUNITY)
         chosen = tuple(p for p in places if p.kind == name)
         surface = text[start:end]
-        if kind is Kind.COMMUNITY and _ROAD_SUFFIX.search(surface):
-            kind = Kind.ROAD  # residents' committees named after their road ("八角北路")
+        if kind is not Kind.DISTRICT and _ROAD_SUFFIX.search(surface):
+            kind = (
+                Kind.ROAD
+            )  # committees and street offices named after a road ("八角北路", "金融街")
         weak = len(surface) <= 2 or (surface.endswith("社区") and surface[:-2] in _COMMON_WORDS)
-        tokens.append(_Token(kind, start, end, surface, chosen, weak=weak))
+        tokens.append(_Token(kind, start, end, surface, chosen, weak=weak, gazetteer=True))
     return tokens
 
 
@@ -242,8 +263,10 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
         return None
     if kind is Kind.ROAD and _NOT_ROAD.search(surface):
         return None
-    weak = kind in (Kind.DISTRICT, Kind.LANDMARK) or (
-        kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - start)
+    weak = (
+        kind in (Kind.DISTRICT, Kind.STREET, Kind.LANDMARK)
+        or surface.isascii()
+        or (kind is Kind.COMMUNITY and _is_weak_compound(surface, m.end("name") - start))
     )
     if "area" in m.re.groupindex:
         weak = True  # only next to another address part
@@ -257,7 +280,7 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     starts = set(starts)
     for kind, pattern in _GENERIC:
         matches = list(pattern.finditer(text))
-        if kind in (Kind.ROAD, Kind.COMMUNITY, Kind.SUBAREA, Kind.LANDMARK):
+        if kind in (Kind.STREET, Kind.ROAD, Kind.COMMUNITY, Kind.SUBAREA, Kind.LANDMARK):
             matches += [m for pos in starts if (m := pattern.match(text, pos))]
         for m in matches:
             tok = _pattern_token(kind, m)
@@ -274,6 +297,11 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
         tokens.setdefault(
             (Kind.ROOM, m.start(), m.end()),
             _Token(Kind.ROOM, m.start(), m.end(), m.group(0), context=_ROOM_CONTEXT),
+        )
+    for m in _TOWER.finditer(text):
+        tokens.setdefault(
+            (Kind.SUBAREA, m.start(), m.end()),
+            _Token(Kind.SUBAREA, m.start(), m.end(), m.group(0), context=_TOWER_CONTEXT),
         )
     for m in _SIDE.finditer(text):
         tokens.setdefault(
@@ -307,7 +335,10 @@ def _trim_after_known(tok: _Token, gaz: list[_Token]) -> _Token | None:
             start = max(start, g.end)
     if start == tok.start:
         return tok
-    if tok.kind not in (Kind.ROAD, Kind.COMMUNITY, Kind.LANDMARK) or tok.end - start < 3:
+    if (
+        tok.kind not in (Kind.ROAD, Kind.STREET, Kind.COMMUNITY, Kind.LANDMARK)
+        or tok.end - start < 3
+    ):
         return None
     text = tok.text[start - tok.start :]
     if _NOT_PLACE.match(text) or (tok.kind is Kind.ROAD and _NOT_ROAD.search(text)):
@@ -404,7 +435,7 @@ def _chains(text: str, tokens: list[_Token]) -> list[list[_Token]]:
             joins = tok.start >= prev.end and bool(_FILLER_GAP.match(gap)) and tok_level > level
             if joins and (tok.weak or tok.kind is Kind.POSITION) and _PAUSE.search(gap):
                 joins = False  # "…大街，孩子学校…", "…501，楼上…": after a pause it starts anew
-            if joins and tok.context and (prev.kind not in tok.context or gap):
+            if joins and tok.context and (prev.kind not in tok.context or gap.strip()):
                 joins = False
             if joins:
                 current.append(tok)
@@ -456,7 +487,7 @@ def _parts(chain: list[_Token]) -> dict[str, str]:
         prev = chain[index - 1] if index else None
         if tok.kind is Kind.SUBAREA:
             if "community" in parts:
-                parts["community"] += tok.text
+                parts["community"] += (_joint(prev, tok) if prev else "") + tok.text
             elif prev is not None and prev.kind in (Kind.STREET, Kind.ROAD):
                 parts["community"] = prev.text + tok.text  # "天通苑北" + "一区"
                 if prev.kind is Kind.ROAD and parts.get("road") == prev.text:
@@ -466,7 +497,12 @@ def _parts(chain: list[_Token]) -> dict[str, str]:
         elif tok.kind is Kind.STREET:
             parts.setdefault("street", tok.places[0].name if tok.places else tok.text)
         elif tok.kind is Kind.ROAD:
-            parts.setdefault("road", tok.text)
+            offices = [p.name for p in tok.places if p.kind == "street" and tok.gazetteer]
+            if offices:
+                parts.setdefault("street", offices[0])
+            nxt = chain[index + 1] if index + 1 < len(chain) else None
+            if not offices or nxt is None or nxt.kind is not Kind.ROAD:
+                parts.setdefault("road", tok.text)
         elif tok.kind is Kind.PROVINCE:
             parts["province"] = "北京市"
         elif tok.kind is Kind.HOUSE_NUMBER:
@@ -481,13 +517,16 @@ def _parts(chain: list[_Token]) -> dict[str, str]:
     return parts
 
 
+def _joint(tok: _Token, nxt: _Token) -> str:
+    """What stays between two parts: nothing, or a space between Latin words ("SOHO T2")."""
+    latin = tok.text[-1].isascii() and tok.text[-1].isalnum() and nxt.text[0].isascii()
+    return " " if latin and nxt.start > tok.end and nxt.text[0].isalnum() else ""
+
+
 def _to_location(text: str, chain: list[_Token]) -> Location:
     parts = _parts(chain)
     full = (
-        "".join(
-            tok.text + _FILLERS.sub("", text[tok.end : nxt.start])
-            for tok, nxt in zip(chain, chain[1:], strict=False)
-        )
+        "".join(tok.text + _joint(tok, nxt) for tok, nxt in zip(chain, chain[1:], strict=False))
         + chain[-1].text
     )
     district = _infer_district(chain)
