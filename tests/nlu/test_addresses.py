@@ -103,3 +103,12 @@ def test_extract_location_is_fast() -> None:
         nlu.extract_location(text)
     per_message_ms = (time.perf_counter() - start) * 1000 / len(texts)
     assert per_message_ms < 20, per_message_ms
+
+
+BAD_INPUTS = ["", "   ", "😀😀😀", "hello, my flat is broken", "啊" * 10_000, "１２３４５"]
+
+
+@pytest.mark.parametrize("text", BAD_INPUTS, ids=_id)
+def test_answer_bad_input_never_raises(text: str) -> None:
+    assert parse_address_answer(text).kind in set(AnswerKind)
+    assert parse_address_answer(None).kind is AnswerKind.UNCLEAR  # type: ignore[arg-type]
