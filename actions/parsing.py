@@ -59,7 +59,9 @@ _CONFIRM = re.compile(
 )
 _CANCEL = re.compile(r"(取消|不用了|不需要了|算了|不报了|不登记|撤销|不要了|3$)")
 # Spoken lead-ins before the actual answer ("那个，确认提交", "嗯 就是 没问题").
-_LEADING_FILLERS = re.compile(r"^(?:(?:嗯+|呃|啊|哦|噢|那个|这个|就是|那就|那|然后|好吧)[\s，,。.、~～…]*)+")
+_LEADING_FILLERS = re.compile(
+    r"^(?:(?:嗯+|呃|啊|哦|噢|那个|这个|就是|那就|那|然后|好吧)[\s，,。.、~～…]*)+"
+)
 _DENY = re.compile(r"^(不对|不是|错了|有错|不正确|需要修改|修改|要改|改一下|有问题|2)[。.!！,，]*$")
 # Phrases that introduce the new value: "是…", "改成…", "应该是…".
 _VALUE_INTRO = re.compile(

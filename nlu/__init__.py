@@ -5,6 +5,7 @@ Heavy resources (jieba dictionary, gazetteer, classifier, jionlp) load lazily on
 use and are cached thread-safely.
 """
 
+from ._answers import AddressAnswer, AnswerKind, parse_address_answer
 from ._classifier import LOW_CONFIDENCE_THRESHOLD, classify_category
 from ._emergency import detect_emergency
 from ._location import extract_location
@@ -20,6 +21,8 @@ from ._types import CategoryLeaf, CategoryPrediction, Emergency, Location, TimeM
 __all__ = [
     "LOW_CONFIDENCE_THRESHOLD",
     "REQUEST_TYPES",
+    "AddressAnswer",
+    "AnswerKind",
     "CategoryLeaf",
     "CategoryPrediction",
     "Emergency",
@@ -37,4 +40,5 @@ __all__ = [
     "load_taxonomy",
     "normalize_phone",
     "normalize_text",
+    "parse_address_answer",
 ]

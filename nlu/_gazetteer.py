@@ -12,6 +12,7 @@ from ._settings import DATA_DIR
 __all__ = ["GAZETTEER_FILE", "Gazetteer", "Place", "load_gazetteer"]
 
 GAZETTEER_FILE = DATA_DIR / "beijing_gazetteer.txt"
+_NUMBERED = re.compile(r"^[一二三四五六七八九十百零〇两甲乙丙丁]+号")
 _SUB_AREA = re.compile(r"(?:[一二三四五六七八九十东西南北中\d]+区|[一二三四五六七八九十\d]+期)$")
 # short forms that are ordinary words and must not be read as place names
 _AMBIGUOUS_SHORT = frozenset(
@@ -163,8 +164,8 @@ def _usable_short(short: str, kind: str) -> bool:
     """Whether a name without its 社区/街道 suffix is distinctive enough to match alone."""
     if short in _AMBIGUOUS_SHORT or _SUB_AREA.fullmatch(short):
         return False
-    if any(c.isdigit() or c.isascii() for c in short):
-        return False
+    if any(c.isdigit() or c.isascii() for c in short) or _NUMBERED.match(short):
+        return False  # "六号院" is said as a door number, not as the committee's name
     return len(short) >= (2 if kind == "street" else 3)
 
 

@@ -16,11 +16,14 @@ class Location:
         province: Province-level unit, e.g. "北京市".
         city: City, e.g. "北京市".
         district: District (区/县), e.g. "朝阳区".
-        street: Street office, town or road, e.g. "望京街道" or "中关村大街".
+        street: Street office or town, e.g. "望京街道"; the road when no street office
+            is named (so older callers still get "中关村大街").
         community: Residential compound or village (小区/园/里/村/社区).
         building: Building number including its suffix, e.g. "3号楼".
         unit: Entrance unit, e.g. "2单元".
-        room: Room or house number, e.g. "501" or "27号".
+        room: Room number, e.g. "501" or "501室".
+        road: Road, street, hutong or lane, e.g. "清华东路" or "东四十条".
+        house_number: Door number on a road or in a compound, e.g. "甲22号" or "17号院".
     """
 
     full: str
@@ -32,6 +35,8 @@ class Location:
     building: str | None = None
     unit: str | None = None
     room: str | None = None
+    road: str | None = None
+    house_number: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,28 @@ from actions.repair import Move, after_miss, cancel_check_answer, read_reply
 from actions.slot_values import UNKNOWN_LOCATION
 
 OPTIONAL = ("anonymous", "contact_phone", "complaint_location")
-DECLINES = ("不用", "不用保密", "不需要", "没有", "无所谓", "不用了", "不需要了", "不用了谢谢", "不必了")
-CANCELS = ("算了", "算了吧", "取消", "取消吧", "不登记了", "我不想反映了", "不报了", "不投诉了", "那就取消登记")
+DECLINES = (
+    "不用",
+    "不用保密",
+    "不需要",
+    "没有",
+    "无所谓",
+    "不用了",
+    "不需要了",
+    "不用了谢谢",
+    "不必了",
+)
+CANCELS = (
+    "算了",
+    "算了吧",
+    "取消",
+    "取消吧",
+    "不登记了",
+    "我不想反映了",
+    "不报了",
+    "不投诉了",
+    "那就取消登记",
+)
 QUESTIONS = {
     "你们多久能处理？": "deadline",
     "大概几天能有人来": "deadline",

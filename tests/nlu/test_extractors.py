@@ -61,7 +61,7 @@ def test_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
         ("朝阳区望京西园四区3号楼2单元501", "朝阳区望京西园四区3号楼2单元501", "望京西园四区"),
         ("望京西园四区", "望京西园四区", "望京西园四区"),
         ("海淀区中关村大街27号", "海淀区中关村大街27号", None),
-        ("我家在丰台区那个方庄芳城园一区", "丰台区方庄芳城园一区", "方庄芳城园一区"),
+        ("我家在丰台区那个方庄芳城园一区", "丰台区方庄芳城园一区", "芳城园一区"),
         ("地址不对，是望京西园四区", "望京西园四区", "望京西园四区"),
     ],
 )
@@ -86,7 +86,13 @@ def test_location_parts() -> None:
         room="501",
     )
     road = nlu.extract_location("海淀区中关村大街27号")
-    assert road is not None and (road.street, road.room) == ("中关村大街", "27号")
+    assert road is not None
+    assert (road.street, road.road, road.house_number, road.room) == (
+        "中关村大街",
+        "中关村大街",
+        "27号",
+        None,
+    )
     assert nlu.extract_location("楼下饭馆太吵了") is None
 
 
