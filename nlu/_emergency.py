@@ -142,16 +142,16 @@ _CUES: tuple[_Cue, ...] = tuple(
         (
             "fire",
             True,
-            r"着火|起火|失火|烧起来|燃起来|火着了|着了火|烧着了|自燃|火苗|火势|蹿火|窜火|"
+            r"着火|著火|起火|失火|烧起来|燃起来|火着了|着了火|烧着了|自燃|火苗|火势|蹿火|窜火|"
             rf"(?:楼道|楼梯|屋|房|家|厨房|卧室|阳台|楼上|楼下|隔壁|对面|窗|门|配电|电表|电箱|"
             rf"插座|插线板|电线|线路|电器|电视|电动车|电瓶|充电|车库|仓库|店|商铺|车|锅|油锅|"
-            rf"山上|林子|树林){_NP}{{0,5}}(?:冒烟|冒黑烟|冒浓烟|冒火|着了|烧了|烧起|起烟)|"
+            rf"山上|林子|树林){_NP}{{0,8}}(?:冒烟|冒黑烟|冒浓烟|冒火|着了|烧了|烧起|起烟)|"
             rf"(?:浓烟|黑烟|火光){_NP}{{0,4}}(?:冒|窜|滚|冲|呛|出来|进来|很大|好大|一片)|"
             rf"(?:冒|窜|滚|冲|全是|都是|好多|很多|一股)(?:浓|黑)?烟{_NP}{{0,2}}(?:了|啦|出来|进来)|"
             r"爆炸了|(?:锅炉|煤气罐|气罐|液化气|钢瓶|电瓶|电池|电动车|充电宝|高压锅|热水器|"
             rf"变压器|管道|罐子|罐){_NP}{{0,2}}(?:炸了|爆了|爆炸)",
         ),
-        ("fire", False, r"火灾|大火(?!收|烧开|煮|炒|焖|翻|车|锅|候)|火烧(?!眉毛|云)|爆炸(?!性|头)"),
+        ("fire", False, r"冒烟|冒黑烟|冒浓烟|浓烟|黑烟|好多烟|很多烟|全是烟|都是烟|烟很大|火灾|大火(?!收|烧开|煮|炒|焖|翻|车|锅|候)|火烧(?!眉毛|云)|爆炸(?!性|头)"),
         # --- gas
         (
             "gas",
@@ -170,7 +170,8 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"持刀|拿刀|拿着刀|动刀|拿棍子|拿着棍子|动手了|被打(?!扰|折|断|回|电|卡|针|疫苗|款|"
             r"钱|包|印|开|败|压|入|通|分|上|下|码|破|听|造|磨|工|湿|乱)|挨打|打我|打死|"
             r"杀人了|要杀(?:我|人|他|她|了)|威胁要(?:杀|砍|打|弄死|捅)|抢劫|抢东西|抢包|"
-            r"闯进来|闯进我|撬门|砸门|要跳下去",
+            r"闯进来|闯进我|撬门|砸门|撬[^,。.!?;]{0,4}(?:门|锁)|被抢|抢走了|抢了我|"
+            r"打(?:孩子|小孩|老人|女人|老婆|媳妇|妻子|我妈|我爸|他妈|她)(?!疫苗|针|电话)",
         ),
         (
             "violence",
@@ -197,17 +198,19 @@ _CUES: tuple[_Cue, ...] = tuple(
             "trapped",
             True,
             r"被困(?!扰|难|惑)|困住了|困在|困了(?:人|个|一个|两个|几个|好几个)|困人|关了人|关在电梯|卡在电梯|关在里面|"
-            rf"电梯{_NP}{{0,8}}(?:出不来|下不来|出不去|卡住了|关人|困人|有人)|"
+            rf"电梯{_NP}{{0,8}}(?:出不来|下不来|出不去|卡住|卡在|停在半|停在两层|不动了|关人|困人)|"
             rf"(?:人|孩子|小孩|老人|我|我们|我妈|我爸|宝宝|她|他){_NP}{{0,6}}(?:出不去|出不来)了|"
-            r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉到(?:井|坑|河|水|湖)|落水|溺水|"
+            r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉(?:到|在)[^,。.!?;]{0,4}(?:井|坑|河|水|湖|沟|海|池)|"
+            r"落水|溺水|"
             r"掉水里|淹着了|困着",
         ),
+        ("trapped", False, r"掉下去|掉进去|摔下去|掉下来"),
         # --- collapse
         (
             "collapse",
             True,
             r"塌了|塌下来|要塌|快塌|垮了|裂开了|砸下来|墙倒了|楼倒了|房子倒了|倒下来了|"
-            r"掉下来砸|下沉了|陷下去了",
+            r"掉下来砸|下沉了|陷下去|塌下去|塌陷了",
         ),
         ("collapse", False, r"倒塌|坍塌|塌方|塌陷|天坑|地陷"),
         # --- flood
@@ -216,7 +219,8 @@ _CUES: tuple[_Cue, ...] = tuple(
             True,
             rf"淹了|被淹|淹到|漫进来|水漫进|涌进来|灌进来|水{_NP}{{0,4}}(?:到膝盖|没过膝盖|齐腰|"
             rf"到腰|到大腿|涨上来|越涨越高|往上涨|漫上来)|积水{_NP}{{0,4}}(?:膝盖|腰|大腿|半米|一米|齐腰)|"
-            r"决口|决堤|管涌|山洪",
+            r"决口|决堤|管涌|山洪|没过(?:膝盖|腰|大腿|小腿|脚踝|车轮|轮胎|床)|水涨得|涨水了|"
+            rf"水位{_NP}{{0,4}}(?:上涨|涨|上升)",
         ),
         ("flood", False, r"水淹|淹没|洪水|发大水|倒灌|泡在水里"),
         # --- medical
@@ -227,7 +231,7 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"抽搐|抽风|口吐白沫|快不行了|人不行了|大出血|割腕|(?<!价)跳楼(?!价)|要自杀|想自杀|"
             r"要寻死|轻生|要生了|羊水破了|噎住|卡住喉咙|没反应了|叫不醒|倒地不起|倒在地上|"
             r"(?:心脏病|哮喘|癫痫|病)(?:犯了|发作)|发病了|吐血|脸都紫了|嘴唇发紫|没有意识|没意识了|"
-            r"叫(?:个|辆|一辆)?救护车",
+            r"叫(?:个|辆|一辆)?救护车|说不出话|半边身子|身子动不了|嘴歪了|口眼歪斜",
         ),
         (
             "medical",
@@ -263,9 +267,10 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "structure",
             rf"(?:墙|楼|房|顶|梁|柱|阳台){_NP}{{0,4}}(?:裂缝|开裂|裂了|裂开|倾斜|歪了)|"
-            rf"(?:墙皮|外墙|瓷砖|墙砖|玻璃|广告牌|招牌|空调外机|树枝){_NP}{{0,4}}(?:脱落|掉下来|松动|要掉|快掉|摇摇欲坠)|"
-            r"危房|危楼|高空坠物|高空抛物|摇摇欲坠|随时(?:可能|会)?(?:倒塌|塌|掉|砸)|树要倒|"
-            r"树快倒",
+            rf"(?:墙皮|外墙|瓷砖|墙砖|水泥|石块|砖|玻璃|广告牌|招牌|空调外机|树枝){_NP}{{0,4}}(?:脱落|掉下来|松动|要掉|快掉|摇摇欲坠)|"
+            r"危房|危楼|高空坠物|高空抛物|摇摇欲坠|随时(?:可能|会)?(?:倒|塌|掉|砸|垮)|"
+            rf"树{_NP}{{0,4}}(?:歪了|要倒|快倒|倾斜|断了)|掉下来(?:一|几|好几)?块|"
+            rf"(?:阳台|天花板|吊顶|屋顶|楼板){_NP}{{0,4}}(?:掉|脱落|塌)",
         ),
         (
             "elevator",
@@ -329,14 +334,15 @@ _CONDITIONAL = re.compile(
 )
 # risk words in the cue's own clause: "容易引发火灾", "存在倒塌危险"
 _RISK = re.compile(
-    r"容易|可能|会引起|会引发|会导致|会造成|引发|引起|导致|造成|隐患|风险|随时|存在|极易|易发生|"
+    r"容易|可能会|有可能|可能引|会引起|会引发|会导致|会造成|引发|引起|导致|造成|隐患|风险|随时|存在|极易|易发生|"
     r"易引发|安全吗|面临|危险"
 )
 _SUFFIX_RISK = re.compile(rf"^{_NP}{{0,3}}(?:隐患|风险|危险|的可能|的事故|事故|预警|险情)")
 _QUESTION_WORDS = re.compile(
     r"应该|该怎么|该打|打什么电话|打哪个|什么电话|什么号码|哪个电话|找谁|找哪个|哪个部门|"
     r"归谁管|谁来管|谁管|如何|怎样|怎么处理|怎么报警|请问|问一下|问问|是不是|能不能|可不可以|"
-    r"要不要|有没有|会不会|为什么|为何|凭什么|吗"
+    r"要不要|有没有|会不会|为什么|为何|凭什么|吗|多少|在哪|哪里|哪儿|什么时候|怎么办理|怎么买|"
+    r"怎么申请|第一步|做什么"
 )
 _PANIC = re.compile(r"怎么办|咋办|怎么整|快来|救命|快点|赶紧|快!")
 _HABITUAL = re.compile(
@@ -359,6 +365,8 @@ _CHRONIC = re.compile(
     rf"(?:有|患有|患了|患|得了|得过|查出|确诊|诊断|病史|慢性|老年){_NP}{{0,3}}$"
 )
 _SUDDEN = re.compile(r"突然|忽然|一下子")
+_CHRONIC_AFTER = re.compile(r"^(?:病史|史|病人|患者|后遗症|的病人|的老人|康复)")
+_CONDITIONAL_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:的话|时怎么|时应该|时该)")
 _PERFECTIVE_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:了|啦|着呢|起来|不止|不停|!)")
 _EXISTENTIAL_BEFORE = re.compile(rf"(?:有人|有个人|一个人|有个|好几个人|孩子|老人|我){_NP}{{0,4}}$")
 # a pollution complaint, not a fire: "烟囱冒黑烟", "烧垃圾冒浓烟"
@@ -415,49 +423,70 @@ def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
         return verdict(none, "pollution:" + hit)
     if hit := _found(_TOPIC, sentence):
         return verdict(none, "topic:" + hit)
-    if not cue.strong and (m := _CHRONIC.search(before)):
-        return verdict(none, "chronic:" + m.group(0))
+    if not cue.strong and (_CHRONIC.search(before) or _CHRONIC_AFTER.search(after)):
+        return verdict(none, "chronic")
     now = _found(_NOW_STRONG, near)
     if not now and (hit := _found(_FAR_PAST, sentence)):
         return verdict(none, "past:" + hit)
     if not now and (hit := _found(_RECENT_PAST, sentence)):
         return verdict(flag, "recent-past:" + hit)
-    if hit := _found(_CONDITIONAL, sentence_before) or _found(_RISK, before):
-        return verdict(flag, "hypothetical:" + hit)
-    if m := _SUFFIX_RISK.search(after):
-        return verdict(flag, "risk:" + m.group(0))
-    question = _found(_QUESTION_WORDS, sentence)
-    if question is None and terminator == "?" and not _PANIC.search(sentence):
-        question = "?"
-    if question is not None and not now:
-        return verdict(flag, "question:" + question)
     if (m := _HABITUAL.search(before)) and not _NOW_STRONG.search(before[m.end() :]):
         return verdict(flag, "habitual:" + m.group(0))
     if not now and (hit := _found(_HABITUAL, sentence)):
         return verdict(flag, "habitual:" + hit)
+    question = _found(_QUESTION_WORDS, sentence)
+    if question is None and terminator == "?" and not _PANIC.search(sentence):
+        question = "?"
+    if hit := _found(_CONDITIONAL, sentence_before) or _found(_CONDITIONAL_AFTER, after):
+        # "万一着火了怎么办" asks for information; "担心会着火" reports a hazard
+        if question is not None or _PANIC.search(sentence):
+            return verdict(none, "hypothetical-question:" + hit)
+        return verdict(flag, "hypothetical:" + hit)
+    if hit := _found(_RISK, before) or _found(_SUFFIX_RISK, after):
+        return verdict(flag, "risk:" + hit)
+    if question is not None and not now:
+        # "着火了应该打什么电话?" may be real: staff look; "急救电话是多少" is not
+        return verdict(flag if cue.strong else none, "question:" + question)
     if cue.kind in ("gas", "flood", "trapped") and (hit := _found(_MITIGATED, clause)):
         return verdict(flag, "mitigated:" + hit)
     if cue.kind == "gas" and not now and (hit := _found(_MAINTENANCE, sentence)):
         return verdict(flag, "maintenance:" + hit)
+    sign = _present_sign(text, cue, start, end, near, before, after, terminator, now)
+    if sign is None:
+        return verdict(none, "no-present-sign")
     if len(text) > LONG_TEXT or _WRITTEN.search(text):
         if hit := _found(_NOW_WRITTEN, near):
             return verdict(advice, "present-written:" + hit)
         return verdict(flag, "written-post")
+    return verdict(advice, sign)
+
+
+def _present_sign(
+    text: str,
+    cue: _Cue,
+    start: int,
+    end: int,
+    near: str,
+    before: str,
+    after: str,
+    terminator: str,
+    now: str | None,
+) -> str | None:
+    """Why the cue is happening now, or None (a weak cue without any sign)."""
     if now:
-        return verdict(advice, "present:" + now)
+        return "present:" + now
     if m := _PERFECTIVE_AFTER.search(after):
-        return verdict(advice, "present:" + m.group(0))
+        return "present:" + m.group(0)
     if terminator == "!":
-        return verdict(advice, "present:!")
+        return "present:!"
     if m := _SUDDEN.search(before):
-        return verdict(advice, "present:" + m.group(0))
+        return "present:" + m.group(0)
     if cue.strong:
-        if hit := _found(_NOW, near):
-            return verdict(advice, "present:" + hit)
-        return verdict(advice, "event:" + text[start:end])
+        hit = _found(_NOW, near)
+        return "present:" + hit if hit else "event:" + text[start:end]
     if m := _EXISTENTIAL_BEFORE.search(before):
-        return verdict(advice, "present:" + m.group(0))
-    return verdict(flag, "no-present-sign")
+        return "present:" + m.group(0)
+    return None
 
 
 def _verdicts(norm: str) -> list[_Verdict]:
