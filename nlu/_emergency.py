@@ -46,6 +46,7 @@ NUMBERS: dict[str, tuple[str, ...]] = {
     "violence": ("110",),
     "injury": ("120",),
     "medical": ("120",),
+    "missing": ("110",),
     "distress": ("110", "119", "120"),
 }
 _NUMBER_ORDER = ("110", "119", "120")
@@ -59,12 +60,14 @@ _PRIORITY = (
     "flood",
     "injury",
     "medical",
+    "missing",
     "distress",
     "electrical",
     "manhole",
     "structure",
     "elevator",
     "water",
+    "road",
 )
 
 #: Texts longer than this are read as written posts: a danger in them must be said to be
@@ -148,17 +151,22 @@ _CUES: tuple[_Cue, ...] = tuple(
             rf"山上|林子|树林){_NP}{{0,8}}(?:冒烟|冒黑烟|冒浓烟|冒火|着了|烧了|烧起|起烟)|"
             rf"(?:浓烟|黑烟|火光){_NP}{{0,4}}(?:冒|窜|滚|冲|呛|出来|进来|很大|好大|一片)|"
             rf"(?:冒|窜|滚|冲|全是|都是|好多|很多|一股)(?:浓|黑)?烟{_NP}{{0,2}}(?:了|啦|出来|进来)|"
-            r"爆炸了|(?:锅炉|煤气罐|气罐|液化气|钢瓶|电瓶|电池|电动车|充电宝|高压锅|热水器|"
+            r"爆炸了|爆燃|闪爆|(?:锅炉|煤气罐|气罐|液化气|钢瓶|电瓶|电池|电动车|充电宝|高压锅|热水器|"
             rf"变压器|管道|罐子|罐){_NP}{{0,2}}(?:炸了|爆了|爆炸)",
         ),
-        ("fire", False, r"冒烟|冒黑烟|冒浓烟|浓烟|黑烟|好多烟|很多烟|全是烟|都是烟|烟很大|火灾|大火(?!收|烧开|煮|炒|焖|翻|车|锅|候)|火烧(?!眉毛|云)|爆炸(?!性|头)"),
+        (
+            "fire",
+            False,
+            r"冒烟|冒黑烟|冒浓烟|浓烟|黑烟|好多烟|很多烟|全是烟|都是烟|烟很大|火灾|大火(?!收|烧开|煮|炒|焖|翻|车|锅|候)|火烧(?!眉毛|云)|爆炸(?!性|头)",
+        ),
         # --- gas
         (
             "gas",
             True,
-            rf"(?:燃气|煤气|天然气|液化气|瓦斯|沼气){_NP}{{0,3}}(?:泄漏|泄露|漏了|漏气|跑气|"
+            rf"(?:燃气|煤气|天然气|液化气|瓦斯|沼气){_NP}{{0,6}}(?:泄漏|泄露|漏了|漏气|跑气|"
             rf"味|臭味|气味)|"
             rf"(?:闻到|一股|很大的|好大的|好重的|很重的|特别重的){_NP}{{0,3}}(?:煤气|燃气|天然气|液化气)|"
+            rf"(?:燃气|煤气|天然气)(?:管|管道|管子|阀门|罐){_NP}{{0,3}}(?:破了|断了|裂了|爆了|挖断|挖破)|"
             r"(?<!轮胎)(?<!车胎)(?<!胎)(?<!气球)(?<!充气)漏气了|煤气中毒|一氧化碳中毒|"
             rf"煤气罐{_NP}{{0,3}}漏",
         ),
@@ -171,7 +179,10 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"钱|包|印|开|败|压|入|通|分|上|下|码|破|听|造|磨|工|湿|乱)|挨打|打我|打死|"
             r"杀人了|要杀(?:我|人|他|她|了)|威胁要(?:杀|砍|打|弄死|捅)|抢劫|抢东西|抢包|"
             r"闯进来|闯进我|撬门|砸门|撬[^,。.!?;]{0,4}(?:门|锁)|被抢|抢走了|抢了我|"
-            r"打(?:孩子|小孩|老人|女人|老婆|媳妇|妻子|我妈|我爸|他妈|她)(?!疫苗|针|电话)",
+            r"打(?:他|她)?(?:孩子|小孩|老人|女人|老婆|老公|媳妇|妻子|我妈|我爸|妈妈|爸爸|他妈|她)"
+            r"(?!疫苗|针|电话)|被人跟踪|跟踪我|尾随我|砸人|"
+            r"拿着?(?:砖头|棍子|棍|铁棍|钢管|石头|斧头|锤子|砍刀|菜刀|刀子)|"
+            rf"被{_NP}{{1,5}}打(?:了|伤|得|成)|围着打|围殴|群殴|围攻",
         ),
         (
             "violence",
@@ -186,7 +197,10 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"流血|流了好多血|流了很多血|血流|头破|被车撞了|被撞了|撞倒了|被撞倒|轧了|压在|"
             r"砸到人|砸到头|砸伤了|起不来了|摔倒了起不来|触电|电到了|被咬了|咬伤了|伤得很重|"
             r"伤得挺重|伤得厉害|摔下来了|掉下来了一个人|从楼上摔|摔倒了|跌倒了|摔了一跤|摔得|"
-            r"磕破|划了个大口子|骨头断了|腿断了|胳膊断了",
+            r"磕破|划了个大口子|骨头断了|腿断了|胳膊断了|都是血|全是血|满身是血|满脸是血|一身血|"
+            r"见血了|血泊|绞进去|卷进去|夹住了|夹断|压住了|被压|被电|电了一下|电到|"
+            r"滚下来|跌下来|撞到人|撞了人|撞人了|撞伤人|"
+            r"砸(?:到|中|伤)了?[^,。.!?;]{0,3}(?:人|孩子|小孩|老人|头|腿|车)",
         ),
         (
             "injury",
@@ -199,9 +213,10 @@ _CUES: tuple[_Cue, ...] = tuple(
             True,
             r"被困(?!扰|难|惑)|困住了|困在|困了(?:人|个|一个|两个|几个|好几个)|困人|关了人|关在电梯|卡在电梯|关在里面|"
             rf"电梯{_NP}{{0,8}}(?:出不来|下不来|出不去|卡住|卡在|停在半|停在两层|不动了|关人|困人)|"
-            rf"(?:人|孩子|小孩|老人|我|我们|我妈|我爸|宝宝|她|他){_NP}{{0,6}}(?:出不去|出不来)了|"
+            rf"(?:人|孩子|小孩|老人|我|我们|我妈|我爸|宝宝|她|他){_NP}{{0,6}}(?:出不去|出不来)|"
             r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉(?:到|在)[^,。.!?;]{0,4}(?:井|坑|河|水|湖|沟|海|池)|"
-            r"落水|溺水|"
+            rf"电梯{_NP}{{0,6}}(?:坠下|坠落|掉下去|往下掉|下坠了|掉下来了)|"
+            r"落水|溺水|淹死|快淹|扑腾|被卡|卡在[^,。.!?;]{0,4}(?:里|中间|下面|底下)|"
             r"掉水里|淹着了|困着",
         ),
         ("trapped", False, r"掉下去|掉进去|摔下去|掉下来"),
@@ -210,7 +225,8 @@ _CUES: tuple[_Cue, ...] = tuple(
             "collapse",
             True,
             r"塌了|塌下来|要塌|快塌|垮了|裂开了|砸下来|墙倒了|楼倒了|房子倒了|倒下来了|"
-            r"掉下来砸|下沉了|陷下去|塌下去|塌陷了",
+            r"掉下来砸|下沉了|陷下去|塌下去|塌陷了|"
+            r"(?:塔吊|脚手架|架子|广告牌|大树|树|电线杆|墙|楼|房子|棚|围墙|大棚|桥|围挡)[^,。.!?;]{0,3}倒了",
         ),
         ("collapse", False, r"倒塌|坍塌|塌方|塌陷|天坑|地陷"),
         # --- flood
@@ -219,7 +235,7 @@ _CUES: tuple[_Cue, ...] = tuple(
             True,
             rf"淹了|被淹|淹到|漫进来|水漫进|涌进来|灌进来|水{_NP}{{0,4}}(?:到膝盖|没过膝盖|齐腰|"
             rf"到腰|到大腿|涨上来|越涨越高|往上涨|漫上来)|积水{_NP}{{0,4}}(?:膝盖|腰|大腿|半米|一米|齐腰)|"
-            r"决口|决堤|管涌|山洪|没过(?:膝盖|腰|大腿|小腿|脚踝|车轮|轮胎|床)|水涨得|涨水了|"
+            r"决口|决堤|管涌|山洪|漫进|漫到|漫过|漫上|越来越深|漂起来|水越涨越|水还在涨|没过(?:膝盖|腰|大腿|小腿|脚踝|车轮|轮胎|床)|水涨得|涨水了|"
             rf"水位{_NP}{{0,4}}(?:上涨|涨|上升)",
         ),
         ("flood", False, r"水淹|淹没|洪水|发大水|倒灌|泡在水里"),
@@ -231,7 +247,10 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"抽搐|抽风|口吐白沫|快不行了|人不行了|大出血|割腕|(?<!价)跳楼(?!价)|要自杀|想自杀|"
             r"要寻死|轻生|要生了|羊水破了|噎住|卡住喉咙|没反应了|叫不醒|倒地不起|倒在地上|"
             r"(?:心脏病|哮喘|癫痫|病)(?:犯了|发作)|发病了|吐血|脸都紫了|嘴唇发紫|没有意识|没意识了|"
-            r"叫(?:个|辆|一辆)?救护车|说不出话|半边身子|身子动不了|嘴歪了|口眼歪斜",
+            r"叫(?:个|辆|一辆)?救护车|倒地|一动不动|没反应了|叫[^,。.!?;]{0,3}没(?:有)?反应|"
+            r"(?:孩子|小孩|宝宝|儿子|女儿|老人)[^,。.!?;]{0,3}(?:吞了|吞下|误吞|误食)|误吞|误食|吃错药|"
+            r"喝了农药|喝农药|老鼠药|服毒|吃了安眠药|自杀|要往下跳|要跳下去|要跳河|跳河|跳江|要寻短见|"
+            rf"(?:孩子|小孩|宝宝|儿子|女儿){_NP}{{0,6}}抽筋|高烧抽筋|说不出话|半边身子|身子动不了|嘴歪了|口眼歪斜",
         ),
         (
             "medical",
@@ -239,11 +258,18 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"昏迷|心脏病|心梗|心肌梗|脑梗|中风|脑溢血|脑出血|中毒|休克|呼吸困难|急救|救护车|"
             r"胸口疼|胸痛|高烧不退|烧到四十",
         ),
+        # --- a missing child or elder (110)
+        (
+            "missing",
+            True,
+            rf"(?:孩子|小孩|儿子|女儿|宝宝|老人|我妈|我爸|老太太|老大爷|奶奶|爷爷){_NP}{{0,3}}"
+            r"(?:不见了|走丢了|丢了|失踪了|找不到了)|被人拐|拐走|被拐",
+        ),
         # --- a cry for help without a kind
         (
             "distress",
             True,
-            r"救命(?!钱|稻草|恩|药|的钱)|快来人|来人啊|救救我|快报警|帮我报警|帮忙报警|快打110|"
+            r"救命(?!钱|稻草|恩|药|的钱)|快来人|快点来人|来人啊|来人呐|来人哪|救救我|快报警|帮我报警|帮忙报警|快打110|"
             r"快打119|快打120",
         ),
     )
@@ -257,16 +283,20 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "electrical",
             rf"电线{_NP}{{0,4}}(?:裸露|露在外面|露出来|外露|老化|破皮|掉下来|垂下来|耷拉|打火|"
             rf"冒火花|漏电)|裸露的电线|飞线充电|私拉电线|私拉乱接|漏电|电箱{_NP}{{0,4}}(?:没门|敞开|开着)|"
-            r"火花|烧焦味|焦糊味|糊味",
+            r"火花|烧焦味|焦糊味|糊味|高压线|带电|"
+            rf"(?:电表箱|电箱|配电箱|电线|插座|电闸){_NP}{{0,4}}(?:进水|滴水|泡水|漏水|泡在水)|"
+            rf"水{_NP}{{0,6}}(?:电表箱|电箱|配电箱|插座)|"
+            rf"(?:漏|渗|滴){_NP}{{0,4}}(?:电表箱|电箱|配电箱|插座|电闸)",
         ),
         (
             "manhole",
             rf"井盖{_NP}{{0,6}}(?:没了|丢了|丢失|缺失|被偷|不见|破了|破损|碎了|坏了|松动|翘起|塌)|"
-            r"没有井盖|没井盖|缺井盖|井盖缺|下水井敞|坑没有围挡|深坑",
+            r"没有井盖|没井盖|缺井盖|井盖缺|下水井敞|"
+            r"坑[^。.!?;]{0,10}(?:没有|没)(?:任何)?(?:提示|围挡|警示|护栏|标志)",
         ),
         (
             "structure",
-            rf"(?:墙|楼|房|顶|梁|柱|阳台){_NP}{{0,4}}(?:裂缝|开裂|裂了|裂开|倾斜|歪了)|"
+            rf"(?:墙|楼|房|顶|梁|柱|阳台|桥|路面|地面|堤|坝){_NP}{{0,4}}(?:裂缝|开裂|裂了|裂开|倾斜|歪了)|"
             rf"(?:墙皮|外墙|瓷砖|墙砖|水泥|石块|砖|玻璃|广告牌|招牌|空调外机|树枝){_NP}{{0,4}}(?:脱落|掉下来|松动|要掉|快掉|摇摇欲坠)|"
             r"危房|危楼|高空坠物|高空抛物|摇摇欲坠|随时(?:可能|会)?(?:倒|塌|掉|砸|垮)|"
             rf"树{_NP}{{0,4}}(?:歪了|要倒|快倒|倾斜|断了)|掉下来(?:一|几|好几)?块|"
@@ -274,7 +304,7 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "elevator",
-            rf"电梯{_NP}{{0,8}}(?:经常|老是|总是|时常|常常|频繁|又|动不动|三天两头){_NP}{{0,6}}"
+            rf"电梯{_NP}{{0,8}}(?:困过|关过|坠过|掉过|出过事)|电梯{_NP}{{0,8}}(?:经常|老是|总是|时常|常常|频繁|又|动不动|三天两头){_NP}{{0,6}}"
             rf"(?:停|坏|故障|卡|困|关人|下坠|掉|冲顶|蹲底|夹)|电梯{_NP}{{0,6}}(?:下坠|溜梯|冲顶|蹲底|"
             r"突然往下掉|夹人|夹到)",
         ),
@@ -284,7 +314,13 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "gas",
-            rf"(?:燃气|煤气|天然气)(?:表|管|管道|阀门|灶){_NP}{{0,4}}(?:漏|渗|坏|锈)",
+            rf"(?:燃气|煤气|天然气)(?:表|管|管道|阀门|灶){_NP}{{0,4}}(?:漏|渗|坏|锈)|"
+            rf"(?:煤气罐|液化气罐|气罐|钢瓶){_NP}{{0,8}}(?:晒|暴晒|放在|堆|乱放)",
+        ),
+        (
+            "road",
+            rf"(?:护栏|栏杆|围栏|扶手|隔离栏){_NP}{{0,4}}(?:断了|坏了|没了|倒了|松了|松动|断开)|"
+            r"路面结冰|结冰了|结了冰|路上全是冰",
         ),
     )
 )
@@ -292,14 +328,15 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # --- context cues -------------------------------------------------------------------
 # Negation right before the cue: "没有着火", "不是漏气", "没有人受伤".
 _NEGATED = re.compile(
-    r"(?:没有|没|不是|并没有|并没|并不是|不会|不要|别|未|无|并非|不存在|避免了)"
+    r"(?:没有|没|不是|并没有|并没|并不是|不会|不要|别|未|无|并非|不存在|避免了|[打点烧]不)"
     rf"{_NP}{{0,2}}$"
 )
 # the whole clause says it was a false alarm
 _FALSE_ALARM = re.compile(r"以为|原来是|误报|虚惊|假的|谣言|搞错|看错|不是真的")
 # talks about the topic, not an event
 _TOPIC = re.compile(
-    r"咨询|演练|培训|宣传|讲座|知识|教育|年检|灭火器|消防通道|消防设施|报警器|理赔|赔偿|赔付|"
+    r"咨询|请问|问一下|想问|想了解|了解一下|演练|培训|宣传|讲座|知识|教育|年检|灭火器|报警器|"
+    r"理赔|赔偿|赔付|认定书|事故认定|责任认定|处理结果|定损|索赔|维权|"
     r"保险|报销|医药费|医疗费|住院费|治疗费|新闻|报道|电影|电视剧|小说|游戏|短视频|视频里|"
     r"鉴定|诉讼|起诉|判决|法院|律师|工伤认定|伤残|抚恤|补偿|补贴|补助|救助金|捐款|"
     r"证明|手续|办理|申请|政策|规定|作文"
@@ -314,7 +351,9 @@ _FAR_PAST = re.compile(
     r"康复|去世|过世|抢救无效|已经修好|修好了|灭了以后|扑灭|早就"
 )
 # recent past: a day or so ago - no advice, but staff should look at it
-_RECENT_PAST = re.compile(r"昨天|昨晚|昨日|前天|前几天|前些天|上周|上星期|上礼拜|这几天|最近|近日|日前")
+_RECENT_PAST = re.compile(
+    r"昨天|昨晚|昨日|前天|前几天|前些天|上周|上星期|上礼拜|这几天|最近|近日|日前"
+)
 # present / now markers (override a past marker in another clause)
 _NOW = re.compile(
     r"现在|正在|在烧|在冒|在流|在打|刚刚|刚才|刚|此刻|这会儿|这会|眼下|此时|马上|立刻|"
@@ -326,11 +365,14 @@ _NOW_STRONG = re.compile(
     r"快救|救命|救救|还在|一直在|快!|着呢"
 )
 # markers strong enough to give advice inside a long written post
-_NOW_WRITTEN = re.compile(r"正在|此刻|此时此刻|救命|快来|还在(?:烧|冒|漏|打|流|困)|刚刚|刚才|现在正")
+_NOW_WRITTEN = re.compile(
+    r"正在|此刻|此时此刻|救命|快来|还在(?:烧|冒|漏|打|流|困)|刚刚|刚才|现在正"
+)
 # conditionals anywhere before the cue in its sentence: "如果楼道堆满杂物, 着火了怎么办"
 _CONDITIONAL = re.compile(
     r"万一|如果|假如|要是|一旦|假设|倘若|若是|担心|害怕|(?<![可哪])怕|恐怕|生怕|担忧|以免|以防|"
-    r"防止|预防|防范|避免|迟早|早晚|差点|险些|差一点|一不小心|不小心就|会不会"
+    r"防止|预防|防范|避免|迟早|早晚|差点|险些|差一点|一不小心|不小心就|会不会|"
+    r"听说|据说|网上说|传言|传闻|谣传"
 )
 # risk words in the cue's own clause: "容易引发火灾", "存在倒塌危险"
 _RISK = re.compile(
@@ -342,11 +384,11 @@ _QUESTION_WORDS = re.compile(
     r"应该|该怎么|该打|打什么电话|打哪个|什么电话|什么号码|哪个电话|找谁|找哪个|哪个部门|"
     r"归谁管|谁来管|谁管|如何|怎样|怎么处理|怎么报警|请问|问一下|问问|是不是|能不能|可不可以|"
     r"要不要|有没有|会不会|为什么|为何|凭什么|吗|多少|在哪|哪里|哪儿|什么时候|怎么办理|怎么买|"
-    r"怎么申请|第一步|做什么"
+    r"怎么申请|第一步|做什么|该找|该联系|找哪|联系谁|还是"
 )
 _PANIC = re.compile(r"怎么办|咋办|怎么整|快来|救命|快点|赶紧|快!")
 _HABITUAL = re.compile(
-    r"经常|老是|总是|时常|常常|频繁|多次|屡次|每次|每天|每晚|天天|长期|反复|动不动|三天两头|"
+    r"经常|老是|总是|时常|常常|频繁|多次|屡次|每次|每天|每晚|天天|长期|反复|(?<!一)动不动|三天两头|"
     r"好几次|几次|一再|屡屡|时不时"
 )
 _MITIGATED = re.compile(r"有点|有些|一点|一丝|轻微|稍微|隐约|淡淡|偶尔|有时|有时候|略微|点点")
@@ -360,17 +402,25 @@ _WRITTEN = re.compile(
 )
 # a pet is the patient ("我家狗中毒了"), not the agent ("被狗咬了")
 _PET = re.compile(r"(?<!被)(?:狗|猫|宠物|狗狗|猫咪|小狗|小猫|鸟|兔子|仓鼠|鱼)")
-# a chronic condition or a diagnosis, not an event
-_CHRONIC = re.compile(
-    rf"(?:有|患有|患了|患|得了|得过|查出|确诊|诊断|病史|慢性|老年){_NP}{{0,3}}$"
+# a thing, not a person, got hit: "路灯被车撞倒了"
+_THING = re.compile(
+    r"(?:路灯|灯杆|电线杆|护栏|栏杆|隔离栏|大树|树|大门|墙|减速带|垃圾桶|桩|车|电动车|自行车|"
+    r"围栏|井盖|信号灯|红绿灯|消防栓|站牌|广告牌|门|玻璃|窗户)$"
 )
+# a chronic condition or a diagnosis, not an event
+_CHRONIC = re.compile(rf"(?:有|患有|患了|患|得了|得过|查出|确诊|诊断|病史|慢性|老年){_NP}{{0,3}}$")
 _SUDDEN = re.compile(r"突然|忽然|一下子")
+# "着过火", "着火的事": a past experience or an event referred to, not one going on
+_REFERENCE_AFTER = re.compile(r"^(?:的事|那件事|的事情|事件|一事|案|的时候)")
+_EXPERIENTIAL_AFTER = re.compile(r"^过")
 _CHRONIC_AFTER = re.compile(r"^(?:病史|史|病人|患者|后遗症|的病人|的老人|康复)")
 _CONDITIONAL_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:的话|时怎么|时应该|时该)")
 _PERFECTIVE_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:了|啦|着呢|起来|不止|不停|!)")
 _EXISTENTIAL_BEFORE = re.compile(rf"(?:有人|有个人|一个人|有个|好几个人|孩子|老人|我){_NP}{{0,4}}$")
 # a pollution complaint, not a fire: "烟囱冒黑烟", "烧垃圾冒浓烟"
-_POLLUTION = re.compile(r"烟囱|工厂|厂|锅炉房|排放|烧烤|烧垃圾|焚烧|秸秆|油烟|污染|异味|排烟|尾气|烟尘")
+_POLLUTION = re.compile(
+    r"烟囱|工厂|厂|锅炉房|排放|烧烤|烧垃圾|焚烧|秸秆|油烟|污染|异味|排烟|尾气|烟尘"
+)
 
 _SENTENCE_END = "。!?;\n"
 _CLAUSE_END = "。!?;\n,:、"
@@ -396,6 +446,12 @@ def _found(pattern: re.Pattern[str], text: str) -> str | None:
     return m.group(0) if m else None
 
 
+def _passive_patient(text: str, c_start: int, end: int) -> str:
+    """The words before the last 被 of the clause up to the cue's end ("" if none)."""
+    at = text.rfind("被", c_start, end)
+    return text[c_start:at] if at != -1 else ""
+
+
 def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
     """The level of one cue occurrence, from its sentence and clause."""
     s_start, s_end = _bounds(text, start, end, _SENTENCE_END)
@@ -417,8 +473,10 @@ def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
         return verdict(none, "negated:" + before[-4:])
     if hit := _found(_FALSE_ALARM, sentence):
         return verdict(none, "false-alarm:" + hit)
-    if cue.kind in ("injury", "medical", "trapped") and (hit := _found(_PET, before)):
+    if cue.kind in ("injury", "medical", "trapped", "violence") and (hit := _found(_PET, before)):
         return verdict(none, "pet:" + hit)
+    if cue.kind == "injury" and (m := _THING.search(_passive_patient(text, c_start, end))):
+        return verdict(none, "thing:" + m.group(0))
     if cue.kind == "fire" and (hit := _found(_POLLUTION, sentence)):
         return verdict(none, "pollution:" + hit)
     if hit := _found(_TOPIC, sentence):
@@ -426,15 +484,20 @@ def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
     if not cue.strong and (_CHRONIC.search(before) or _CHRONIC_AFTER.search(after)):
         return verdict(none, "chronic")
     now = _found(_NOW_STRONG, near)
+    if not now and (m := _REFERENCE_AFTER.search(after)):
+        return verdict(none, "reference:" + m.group(0))
     if not now and (hit := _found(_FAR_PAST, sentence)):
         return verdict(none, "past:" + hit)
     if not now and (hit := _found(_RECENT_PAST, sentence)):
         return verdict(flag, "recent-past:" + hit)
+    if not now and _EXPERIENTIAL_AFTER.search(after):
+        return verdict(flag, "experiential:过")
     if (m := _HABITUAL.search(before)) and not _NOW_STRONG.search(before[m.end() :]):
         return verdict(flag, "habitual:" + m.group(0))
     if not now and (hit := _found(_HABITUAL, sentence)):
         return verdict(flag, "habitual:" + hit)
-    question = _found(_QUESTION_WORDS, sentence)
+    # a question in the cue's clause or after it ("喂,12345吗,楼着火了" is no question)
+    question = _found(_QUESTION_WORDS, text[c_start:s_end])
     if question is None and terminator == "?" and not _PANIC.search(sentence):
         question = "?"
     if hit := _found(_CONDITIONAL, sentence_before) or _found(_CONDITIONAL_AFTER, after):
@@ -549,14 +612,15 @@ def find_emergency(text: str) -> list[EmergencySpan]:
         text: Normalised text.
 
     Returns:
-        The cues judged ADVICE (not negated, not past, not hypothetical ...), in text order.
+        The cues judged ADVICE (not negated, not past, not hypothetical ...), in text
+        order; of overlapping cues only the first, longest one.
     """
-    hits = [
-        EmergencySpan(v.kind, v.start, v.end)
-        for v in _verdicts(text)
-        if v.level is EmergencyLevel.ADVICE
-    ]
-    hits.sort(key=lambda h: h.start)
+    present = [v for v in _verdicts(text) if v.level is EmergencyLevel.ADVICE]
+    present.sort(key=lambda v: (v.start, v.start - v.end))
+    hits: list[EmergencySpan] = []
+    for v in present:
+        if not hits or v.start >= hits[-1].end:
+            hits.append(EmergencySpan(v.kind, v.start, v.end))
     return hits
 
 
