@@ -198,7 +198,8 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"砸到人|砸到头|砸伤了|起不来了|摔倒了起不来|触电|电到了|被咬了|咬伤了|伤得很重|"
             r"伤得挺重|伤得厉害|摔下来了|掉下来了一个人|从楼上摔|摔倒了|跌倒了|摔了一跤|摔得|"
             r"磕破|划了个大口子|骨头断了|腿断了|胳膊断了|都是血|全是血|满身是血|满脸是血|一身血|"
-            r"见血了|血泊|绞进去|卷进去|夹住了|夹断|压住了|被压|被电|电了一下|电到|"
+            r"见血了|血泊|绞进去|卷进去|夹住了|夹断|压住了|被压(?:在|住|伤|倒|断)|"
+            r"被电(?:了|到|击|伤)|电了一下|电到了|"
             r"滚下来|跌下来|撞到人|撞了人|撞人了|撞伤人|"
             r"砸(?:到|中|伤)了?[^,。.!?;]{0,3}(?:人|孩子|小孩|老人|头|腿|车)",
         ),
@@ -216,7 +217,7 @@ _CUES: tuple[_Cue, ...] = tuple(
             rf"(?:人|孩子|小孩|老人|我|我们|我妈|我爸|宝宝|她|他){_NP}{{0,6}}(?:出不去|出不来)|"
             r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉(?:到|在)[^,。.!?;]{0,4}(?:井|坑|河|水|湖|沟|海|池)|"
             rf"电梯{_NP}{{0,6}}(?:坠下|坠落|掉下去|往下掉|下坠了|掉下来了)|"
-            r"落水|溺水|淹死|快淹|扑腾|被卡|卡在[^,。.!?;]{0,4}(?:里|中间|下面|底下)|"
+            r"落水|溺水|淹死|快淹|扑腾|被卡(?:在|住)|卡在[^,。.!?;]{0,4}(?:里|中间|下面|底下)|"
             r"掉水里|淹着了|困着",
         ),
         ("trapped", False, r"掉下去|掉进去|摔下去|掉下来"),
@@ -325,6 +326,11 @@ _HAZARDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+# all cues in one pass: one alternative per cue, named c<index>; at one position the first
+# alternative wins, so strong cues are listed before the weak ones of their kind
+_CUE_RE = re.compile("|".join(f"(?P<c{i}>{cue.pattern.pattern})" for i, cue in enumerate(_CUES)))
+_HAZARD_RE = re.compile("|".join(f"(?P<h{i}>{p.pattern})" for i, (_, p) in enumerate(_HAZARDS)))
+
 # --- context cues -------------------------------------------------------------------
 # Negation right before the cue: "没有着火", "不是漏气", "没有人受伤".
 _NEGATED = re.compile(
@@ -341,6 +347,8 @@ _TOPIC = re.compile(
     r"鉴定|诉讼|起诉|判决|法院|律师|工伤认定|伤残|抚恤|补偿|补贴|补助|救助金|捐款|"
     r"证明|手续|办理|申请|政策|规定|作文"
 )
+# hazards mentioned in a programme or a grant, not reported
+_HAZARD_TOPIC = re.compile(r"改造|补贴|拆迁|征收|棚改|指标|资金|鉴定|评定|评估|检测")
 # the past, far enough that nothing is acute now
 _FAR_PAST = re.compile(
     r"去年|前年|那年|上个月|上月|上上|上次|上回|那天|那次|当时|当年|之前|以前|曾经|早前|"
@@ -552,21 +560,28 @@ def _present_sign(
     return None
 
 
+def _judge_hazard(text: str, kind: str, start: int, end: int) -> _Verdict:
+    """A hazard is FLAG unless negated, a topic ("危房改造补贴") or long past."""
+    s_start, s_end = _bounds(text, start, end, _SENTENCE_END)
+    c_start, _ = _bounds(text, start, end, _CLAUSE_END)
+    sentence = text[s_start:s_end]
+    if _NEGATED.search(text[c_start:start]):
+        return _Verdict(EmergencyLevel.NONE, kind, start, end, "negated")
+    if hit := _found(_TOPIC, sentence) or _found(_HAZARD_TOPIC, sentence):
+        return _Verdict(EmergencyLevel.NONE, kind, start, end, "topic:" + hit)
+    if hit := _found(_FAR_PAST, sentence):
+        return _Verdict(EmergencyLevel.NONE, kind, start, end, "past:" + hit)
+    return _Verdict(EmergencyLevel.FLAG, kind, start, end, "hazard:" + text[start:end])
+
+
 def _verdicts(norm: str) -> list[_Verdict]:
     out: list[_Verdict] = []
-    for cue in _CUES:
-        for m in cue.pattern.finditer(norm):
-            out.append(_judge(norm, cue, m.start(), m.end()))
-    for kind, pattern in _HAZARDS:
-        for m in pattern.finditer(norm):
-            c_start, _ = _bounds(norm, m.start(), m.end(), _CLAUSE_END)
-            before = norm[c_start : m.start()]
-            if _NEGATED.search(before):
-                out.append(_Verdict(EmergencyLevel.NONE, kind, m.start(), m.end(), "negated"))
-            else:
-                out.append(
-                    _Verdict(EmergencyLevel.FLAG, kind, m.start(), m.end(), "hazard:" + m.group(0))
-                )
+    for m in _CUE_RE.finditer(norm):
+        cue = _CUES[int(str(m.lastgroup)[1:])]
+        out.append(_judge(norm, cue, m.start(), m.end()))
+    for m in _HAZARD_RE.finditer(norm):
+        kind = _HAZARDS[int(str(m.lastgroup)[1:])][0]
+        out.append(_judge_hazard(norm, kind, m.start(), m.end()))
     return out
 
 
