@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import nlu
-from nlu import EmergencyLevel, assess_emergency
+from nlu import EmergencyLevel, _emergency, assess_emergency
 
 CASES_FILE = Path(__file__).resolve().parent / "emergency_cases.yml"
 
@@ -63,6 +63,17 @@ def test_ordinary_message_gets_no_emergency(text: str) -> None:
     result = assess_emergency(text)
     assert result.level is EmergencyLevel.NONE, result
     assert nlu.detect_emergency(text) is None
+
+
+@pytest.mark.parametrize("text", CASES["none_or_flag"], ids=lambda t: t[:16])
+def test_arguable_message_gets_no_advice(text: str) -> None:
+    assert assess_emergency(text).level is not EmergencyLevel.ADVICE
+
+
+def test_patterns_have_no_unformatted_placeholders() -> None:
+    patterns = [c.pattern.pattern for c in _emergency._CUES]
+    patterns += [p.pattern for _, p in _emergency._HAZARDS]
+    assert not [p for p in patterns if "{_NP}" in p or "{{" in p]
 
 
 @pytest.mark.parametrize(
@@ -126,5 +137,5 @@ def test_odd_input(text: Any) -> None:
 
 def test_find_emergency_spans_are_present_cues() -> None:
     norm = nlu.normalize_text("去年着过火，现在楼道里又冒烟了")
-    spans = nlu._emergency.find_emergency(norm)
+    spans = _emergency.find_emergency(norm)
     assert [(s.kind, norm[s.start : s.end]) for s in spans] == [("fire", "楼道里又冒烟")]
