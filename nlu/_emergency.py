@@ -184,6 +184,7 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"杀人了|要杀(?:我|人|他|她|了)|威胁要(?:杀|砍|打|弄死|捅)|抢劫|抢东西|抢包|"
             r"闯进来|闯进我|撬门|砸门|砸东西|冲进[^,。.!?;]{0,4}(?:店|家|屋|门|来)|"
             r"掐(?:着|住)?[^,。.!?;]{0,4}脖子|掐死|勒住|勒死|撬[^,。.!?;]{0,4}(?:门|锁)|被抢|抢走了|抢了我|"
+            r"抢(?:我|他|她)|在抢(?!购|票|红包|单|答|位|座|车位)|扎穿|刺穿|被[^,。.!?;]{0,4}扎(?:了|伤|穿)|"
             r"打(?:他|她)?(?:孩子|小孩|老人|女人|老婆|老公|媳妇|妻子|我妈|我爸|妈妈|爸爸|他妈|她)"
             r"(?!疫苗|针|电话)|被人跟踪|跟踪我|尾随我|砸人|"
             r"拿着?(?:砖头|棍子|棍|铁棍|钢管|石头|斧头|锤子|砍刀|菜刀|刀子)|"
@@ -251,7 +252,7 @@ _CUES: tuple[_Cue, ...] = tuple(
         (
             "medical",
             True,
-            r"晕倒|昏倒|晕过去|昏过去|不省人事|没有呼吸|没呼吸|没气了|喘不上气|喘不过气|"
+            r"晕倒|昏倒|晕过去|昏过去|不省人事|没有呼吸|没呼吸|(?<!火机)(?<!轮胎)(?<!车胎)(?<!气球)(?<!罐)(?<!瓶)(?<!球)没气了|喘不上气|喘不过气|"
             r"抽搐|抽风|口吐白沫|快不行了|人不行了|大出血|割腕|(?<!价)跳楼(?!价)|要自杀|想自杀|"
             r"要寻死|轻生|要生了|羊水破了|噎住|卡住喉咙|没反应了|叫不醒|倒地不起|倒在地上|"
             r"(?:心脏病|哮喘|癫痫|病)(?:犯了|发作)|发病了|吐血|脸都紫了|嘴唇发紫|没有意识|没意识了|"
@@ -455,6 +456,8 @@ _CHRONIC_AFTER = re.compile(r"^(?:病史|史|病人|患者|后遗症|的病人|�
 _CONDITIONAL_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:的话|时怎么|时应该|时该)")
 _PERFECTIVE_AFTER = re.compile(rf"^{_NP}{{0,3}}(?:了|啦|着呢|起来|不止|不停|!)")
 _EXISTENTIAL_BEFORE = re.compile(rf"(?:有人|有个人|一个人|有个|好几个人|孩子|老人|我){_NP}{{0,4}}$")
+# water from a pipe or the flat upstairs: a repair and a neighbours' matter, not 119
+_INDOOR_LEAK = re.compile(r"漏水|水管|楼上|暖气|下水|返水|马桶|洗衣机|水龙头|渗水|水箱|热水器")
 # a pollution complaint, not a fire: "烟囱冒黑烟", "烧垃圾冒浓烟"
 _POLLUTION = re.compile(
     r"烟囱|工厂|厂|锅炉房|排放|烧烤|烧垃圾|焚烧|秸秆|油烟|污染|异味|排烟|尾气|烟尘"
@@ -531,6 +534,8 @@ def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
         return verdict(none, "past:" + hit)
     if not now and (hit := _found(_RECENT_PAST, sentence)):
         return verdict(flag, "recent-past:" + hit)
+    if cue.kind == "flood" and (hit := _found(_INDOOR_LEAK, sentence_before)):
+        return verdict(flag, "indoor-leak:" + hit)
     if hit := _found(_RESOLVED, sentence):
         return verdict(flag, "resolved:" + hit)
     if not now and _EXPERIENTIAL_AFTER.search(after):
