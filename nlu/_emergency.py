@@ -488,117 +488,144 @@ def _found(pattern: re.Pattern[str], text: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _passive_patient(text: str, c_start: int, end: int) -> str:
-    """The words before the last 被 of the clause up to the cue's end ("" if none)."""
-    at = text.rfind("被", c_start, end)
-    return text[c_start:at] if at != -1 else ""
+@dataclass(frozen=True)
+class _Context:
+    """One cue occurrence and the text around it."""
+
+    text: str
+    cue: _Cue
+    start: int
+    end: int
+    sentence: str
+    clause: str
+    before: str  # the cue's clause up to the cue
+    sentence_before: str  # the cue's sentence up to the cue
+    after: str  # the cue's clause after the cue
+    rest: str  # from the cue's clause to the end of its sentence
+    near: str  # a few characters around the cue, inside its clause
+    terminator: str  # the character ending the sentence ("" at the end of the text)
+    now: str | None  # a strong now-marker near the cue
+
+
+def _context(text: str, cue: _Cue, start: int, end: int) -> _Context:
+    s_start, s_end = _bounds(text, start, end, _SENTENCE_END)
+    c_start, c_end = _bounds(text, start, end, _CLAUSE_END)
+    # now-markers count only close to the cue ("刚刚立碑三年即将面临倒塌" is no fire)
+    near = text[max(c_start, start - 8) : min(c_end, end + 6)]
+    return _Context(
+        text=text,
+        cue=cue,
+        start=start,
+        end=end,
+        sentence=text[s_start:s_end],
+        clause=text[c_start:c_end],
+        before=text[c_start:start],
+        sentence_before=text[s_start:start],
+        after=text[end:c_end],
+        rest=text[c_start:s_end],
+        near=near,
+        terminator=text[s_end] if s_end < len(text) else "",
+        now=_found(_NOW_STRONG, near),
+    )
+
+
+def _no_danger(c: _Context) -> str | None:
+    """Why the cue reports no danger at all (NONE), or None."""
+    kind = c.cue.kind
+    if _NEGATED.search(c.before):
+        return "negated:" + c.before[-4:]
+    if hit := _found(_FALSE_ALARM, c.sentence):
+        return "false-alarm:" + hit
+    if kind in ("injury", "medical", "trapped", "violence") and (
+        (hit := _found(_PET, c.before))
+        or ((hit := _found(_PET, c.sentence_before)) and not _HUMAN.search(c.before))
+    ):
+        return "pet:" + hit
+    passive = c.text.rfind("被", c.start - len(c.before), c.end)
+    if kind == "injury" and passive != -1:
+        if m := _THING.search(c.text[c.start - len(c.before) : passive]):
+            return "thing:" + m.group(0)
+    if kind == "fire" and (hit := _found(_POLLUTION, c.sentence)):
+        return "pollution:" + hit
+    if hit := _found(_TOPIC, c.sentence):
+        return "topic:" + hit
+    if kind == "medical" and (_CHRONIC.search(c.before) or _CHRONIC_AFTER.search(c.after)):
+        return "chronic"
+    if not c.now and (m := _REFERENCE_AFTER.search(c.after)):
+        return "reference:" + m.group(0)
+    if not c.now and (hit := _found(_FAR_PAST, c.sentence)):
+        return "past:" + hit
+    return None
+
+
+def _not_acute(c: _Context) -> tuple[EmergencyLevel, str] | None:
+    """Why a real danger is not acute now (mostly FLAG), or None."""
+    flag = EmergencyLevel.FLAG
+    if not c.now and (hit := _found(_RECENT_PAST, c.sentence)):
+        return flag, "recent-past:" + hit
+    if c.cue.kind == "flood" and (hit := _found(_INDOOR_LEAK, c.sentence_before)):
+        return flag, "indoor-leak:" + hit
+    if hit := _found(_RESOLVED, c.sentence):
+        return flag, "resolved:" + hit
+    if not c.now and _EXPERIENTIAL_AFTER.search(c.after):
+        return flag, "experiential:过"
+    if (m := _HABITUAL.search(c.before)) and not _NOW_STRONG.search(c.before[m.end() :]):
+        return flag, "habitual:" + m.group(0)
+    if not c.now and (hit := _found(_HABITUAL, c.sentence)):
+        return flag, "habitual:" + hit
+    # a question in the cue's clause or after it ("喂,12345吗,楼着火了" is no question)
+    question = _found(_QUESTION_WORDS, c.rest)
+    if question is None and c.terminator == "?" and not _PANIC.search(c.sentence):
+        question = "?"
+    if hit := _found(_CONDITIONAL, c.sentence_before) or _found(_CONDITIONAL_AFTER, c.after):
+        # "万一着火了怎么办" asks for information; "担心会着火" reports a hazard
+        if question is not None or _PANIC.search(c.sentence):
+            return EmergencyLevel.NONE, "hypothetical-question:" + hit
+        return flag, "hypothetical:" + hit
+    if hit := _found(_RISK, c.before) or _found(_SUFFIX_RISK, c.after):
+        return flag, "risk:" + hit
+    if question is not None and not c.now:
+        # "着火了应该打什么电话?" may be real: staff look; "急救电话是多少" is not
+        return (flag if c.cue.strong else EmergencyLevel.NONE), "question:" + question
+    if c.cue.kind in ("gas", "flood", "trapped") and (hit := _found(_MITIGATED, c.clause)):
+        return flag, "mitigated:" + hit
+    if c.cue.kind == "gas" and not c.now and (hit := _found(_MAINTENANCE, c.sentence)):
+        return flag, "maintenance:" + hit
+    return None
+
+
+def _present_sign(c: _Context) -> str | None:
+    """Why the cue is happening now, or None (a weak cue without any sign)."""
+    if c.now:
+        return "present:" + c.now
+    if m := _PERFECTIVE_AFTER.search(c.after):
+        return "present:" + m.group(0)
+    if c.terminator == "!":
+        return "present:!"
+    if m := _SUDDEN.search(c.before):
+        return "present:" + m.group(0)
+    if c.cue.strong:
+        hit = _found(_NOW, c.near)
+        return "present:" + hit if hit else "event:" + c.text[c.start : c.end]
+    if m := _EXISTENTIAL_BEFORE.search(c.before):
+        return "present:" + m.group(0)
+    return None
 
 
 def _judge(text: str, cue: _Cue, start: int, end: int) -> _Verdict:
     """The level of one cue occurrence, from its sentence and clause."""
-    s_start, s_end = _bounds(text, start, end, _SENTENCE_END)
-    c_start, c_end = _bounds(text, start, end, _CLAUSE_END)
-    sentence = text[s_start:s_end]
-    clause = text[c_start:c_end]
-    before = text[c_start:start]
-    sentence_before = text[s_start:start]
-    after = text[end:c_end]
-    # now-markers count only close to the cue ("刚刚立碑三年即将面临倒塌" is no fire)
-    near = text[max(c_start, start - 8) : min(c_end, end + 6)]
-    terminator = text[s_end] if s_end < len(text) else ""
-
-    def verdict(level: EmergencyLevel, reason: str) -> _Verdict:
-        return _Verdict(level, cue.kind, start, end, reason)
-
-    none, flag, advice = EmergencyLevel.NONE, EmergencyLevel.FLAG, EmergencyLevel.ADVICE
-    if _NEGATED.search(before):
-        return verdict(none, "negated:" + before[-4:])
-    if hit := _found(_FALSE_ALARM, sentence):
-        return verdict(none, "false-alarm:" + hit)
-    if cue.kind in ("injury", "medical", "trapped", "violence") and (
-        (hit := _found(_PET, before))
-        or ((hit := _found(_PET, sentence_before)) and not _HUMAN.search(before))
-    ):
-        return verdict(none, "pet:" + hit)
-    if cue.kind == "injury" and (m := _THING.search(_passive_patient(text, c_start, end))):
-        return verdict(none, "thing:" + m.group(0))
-    if cue.kind == "fire" and (hit := _found(_POLLUTION, sentence)):
-        return verdict(none, "pollution:" + hit)
-    if hit := _found(_TOPIC, sentence):
-        return verdict(none, "topic:" + hit)
-    if cue.kind == "medical" and (_CHRONIC.search(before) or _CHRONIC_AFTER.search(after)):
-        return verdict(none, "chronic")
-    now = _found(_NOW_STRONG, near)
-    if not now and (m := _REFERENCE_AFTER.search(after)):
-        return verdict(none, "reference:" + m.group(0))
-    if not now and (hit := _found(_FAR_PAST, sentence)):
-        return verdict(none, "past:" + hit)
-    if not now and (hit := _found(_RECENT_PAST, sentence)):
-        return verdict(flag, "recent-past:" + hit)
-    if cue.kind == "flood" and (hit := _found(_INDOOR_LEAK, sentence_before)):
-        return verdict(flag, "indoor-leak:" + hit)
-    if hit := _found(_RESOLVED, sentence):
-        return verdict(flag, "resolved:" + hit)
-    if not now and _EXPERIENTIAL_AFTER.search(after):
-        return verdict(flag, "experiential:过")
-    if (m := _HABITUAL.search(before)) and not _NOW_STRONG.search(before[m.end() :]):
-        return verdict(flag, "habitual:" + m.group(0))
-    if not now and (hit := _found(_HABITUAL, sentence)):
-        return verdict(flag, "habitual:" + hit)
-    # a question in the cue's clause or after it ("喂,12345吗,楼着火了" is no question)
-    question = _found(_QUESTION_WORDS, text[c_start:s_end])
-    if question is None and terminator == "?" and not _PANIC.search(sentence):
-        question = "?"
-    if hit := _found(_CONDITIONAL, sentence_before) or _found(_CONDITIONAL_AFTER, after):
-        # "万一着火了怎么办" asks for information; "担心会着火" reports a hazard
-        if question is not None or _PANIC.search(sentence):
-            return verdict(none, "hypothetical-question:" + hit)
-        return verdict(flag, "hypothetical:" + hit)
-    if hit := _found(_RISK, before) or _found(_SUFFIX_RISK, after):
-        return verdict(flag, "risk:" + hit)
-    if question is not None and not now:
-        # "着火了应该打什么电话?" may be real: staff look; "急救电话是多少" is not
-        return verdict(flag if cue.strong else none, "question:" + question)
-    if cue.kind in ("gas", "flood", "trapped") and (hit := _found(_MITIGATED, clause)):
-        return verdict(flag, "mitigated:" + hit)
-    if cue.kind == "gas" and not now and (hit := _found(_MAINTENANCE, sentence)):
-        return verdict(flag, "maintenance:" + hit)
-    sign = _present_sign(text, cue, start, end, near, before, after, terminator, now)
-    if sign is None:
-        return verdict(none, "no-present-sign")
+    c = _context(text, cue, start, end)
+    if reason := _no_danger(c):
+        return _Verdict(EmergencyLevel.NONE, cue.kind, start, end, reason)
+    if found := _not_acute(c):
+        return _Verdict(found[0], cue.kind, start, end, found[1])
+    if (sign := _present_sign(c)) is None:
+        return _Verdict(EmergencyLevel.NONE, cue.kind, start, end, "no-present-sign")
     if len(text) > LONG_TEXT or _WRITTEN.search(text):
-        if hit := _found(_NOW_WRITTEN, near):
-            return verdict(advice, "present-written:" + hit)
-        return verdict(flag, "written-post")
-    return verdict(advice, sign)
-
-
-def _present_sign(
-    text: str,
-    cue: _Cue,
-    start: int,
-    end: int,
-    near: str,
-    before: str,
-    after: str,
-    terminator: str,
-    now: str | None,
-) -> str | None:
-    """Why the cue is happening now, or None (a weak cue without any sign)."""
-    if now:
-        return "present:" + now
-    if m := _PERFECTIVE_AFTER.search(after):
-        return "present:" + m.group(0)
-    if terminator == "!":
-        return "present:!"
-    if m := _SUDDEN.search(before):
-        return "present:" + m.group(0)
-    if cue.strong:
-        hit = _found(_NOW, near)
-        return "present:" + hit if hit else "event:" + text[start:end]
-    if m := _EXISTENTIAL_BEFORE.search(before):
-        return "present:" + m.group(0)
-    return None
+        if hit := _found(_NOW_WRITTEN, c.near):
+            return _Verdict(EmergencyLevel.ADVICE, cue.kind, start, end, "present-written:" + hit)
+        return _Verdict(EmergencyLevel.FLAG, cue.kind, start, end, "written-post")
+    return _Verdict(EmergencyLevel.ADVICE, cue.kind, start, end, sign)
 
 
 def _judge_hazard(text: str, kind: str, start: int, end: int) -> _Verdict:
