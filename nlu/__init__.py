@@ -7,7 +7,7 @@ use and are cached thread-safely.
 
 from ._answers import AddressAnswer, AnswerKind, parse_address_answer
 from ._classifier import LOW_CONFIDENCE_THRESHOLD, classify_category
-from ._emergency import detect_emergency
+from ._emergency import EmergencyAssessment, EmergencyLevel, assess_emergency, detect_emergency
 from ._location import extract_location
 from ._normalize import normalize_text
 from ._person import extract_person_name
@@ -26,9 +26,12 @@ __all__ = [
     "CategoryLeaf",
     "CategoryPrediction",
     "Emergency",
+    "EmergencyAssessment",
+    "EmergencyLevel",
     "Location",
     "Taxonomy",
     "TimeMention",
+    "assess_emergency",
     "classify_category",
     "detect_emergency",
     "detect_request_type",
