@@ -88,6 +88,7 @@ _REMARK = re.compile(
     r"稍等一下|查一下|看看|看一下|问问|问一下家里人|找找|找一下|回头再说|一会儿再说|待会儿?再说)"
     r"(?:吧|啊|哈|了|再说)*$"
 )
+_SHORT_QUESTION = 12
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("deadline", re.compile(r"多久|多长时间|什么时候|啥时候|几天|多快|多少天|时限|处理时间|要等")),
     ("department", re.compile(r"归谁管|谁管|哪个部门|哪个单位|谁负责|找谁|管不管|哪里管|哪管")),
@@ -124,8 +125,13 @@ def is_cancel_request(text: str) -> bool:
     return bool(_CANCEL.search(_bare(text)))
 
 
-def is_question(text: str) -> bool:
-    """A question or remark addressed to the hotline rather than an answer."""
+def is_question(text: str, *, topic_only: bool = True) -> bool:
+    """A question or remark addressed to the hotline rather than an answer.
+
+    Spoken questions often lack a question mark: a short reply that asks about the
+    deadline, the department, privacy or why a field is needed counts too (unless
+    ``topic_only`` is False: then only question marks, question words and remarks count).
+    """
     norm = normalize_text(text).strip()
     bare = _bare(norm)
     if not bare:
@@ -135,6 +141,7 @@ def is_question(text: str) -> bool:
         or _QUESTION_START.match(bare)
         or _A_NOT_A.search(bare)
         or _REMARK.match(bare)
+        or (topic_only and len(bare) <= _SHORT_QUESTION and question_topic(bare) != "other")
     )
 
 
@@ -177,15 +184,8 @@ def read_reply(
     ):
         return Reading(Move.CANCEL)
     bare = _bare(text)
-    if (
-        slot in OPTIONAL_SLOTS
-        and _DECLINE.match(bare)
-        and not _own_number_refusal(slot, bare, channel_phone)
-    ):
-        result = value_for_field(slot, text, channel_phone=channel_phone,
-                                 has_coordinates=slots.get("complaint_lat") is not None)  # fmt: skip
-        if result.problem is None and slot != "contact_phone":
-            return Reading(Move.ANSWER, dict(result.slots))
+    declined = slot in OPTIONAL_SLOTS and bool(_DECLINE.match(bare))
+    if declined and not _own_number_refusal(slot, bare, channel_phone):
         return Reading(Move.DECLINE, dict(OPTIONAL_SLOTS[slot]))
     if slot == "complaint_location":
         return _read_location(text, slots)
@@ -200,7 +200,7 @@ def read_reply(
     others = _other_fields(text, slot, slots)
     if slot == "complaint_category":
         return _read_category(text, result, others, question)
-    if result.problem is None and not question:
+    if result.problem is None and not is_question(text, topic_only=False):
         return Reading(Move.ANSWER, {**others, **result.slots})
     if result.problem is None and slot == "contact_phone":
         return Reading(Move.ANSWER, {**others, **result.slots})  # "用这个号吗？可以" etc.
@@ -237,12 +237,12 @@ def _read_location(text: str, slots: dict[str, Any]) -> Reading:
 def _read_category(
     text: str, result: FieldResult, others: dict[str, Any], question: bool
 ) -> Reading:
-    chosen = result.slots.get("complaint_category")
-    named = chosen not in (None, "其他") or _bare(text) in ("其他", "其它", "都不是", "别的")
-    if named and not question:
-        return Reading(Move.ANSWER, {**others, **result.slots})
     if question:
         return Reading(Move.QUESTION, others, topic=question_topic(text, "complaint_category"))
+    chosen = result.slots.get("complaint_category")
+    named = chosen not in (None, "其他") or _bare(text) in ("其他", "其它", "都不是", "别的")
+    if named and not others:
+        return Reading(Move.ANSWER, dict(result.slots))
     if others:
         return Reading(Move.OTHER_FIELD, others)
     if has_cjk(text) and is_meaningful(text):
