@@ -8,6 +8,7 @@ resident already gave unless the turn was the answer to that very slot.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -26,30 +27,55 @@ from nlu import (
 
 __all__ = ["fields_from_text", "merge_missing"]
 
+log = logging.getLogger("jiesu.actions.fields")
 _ANON = re.compile(r"(匿名|保密|不要透露|别透露|不要公开|别公开)")
 
 
 def fields_from_text(text: str, now: datetime | None = None) -> dict[str, Any]:
-    """Slots that can be read off one utterance (only those found)."""
+    """Slots that can be read off one utterance (only those found).
+
+    Each extractor runs on its own: one that fails on an unusual text (a bug, a library
+    error) costs that field only, never the resident's turn.
+    """
     t = normalize_text(text)
     found: dict[str, Any] = {}
     if not t.strip():
         return found
+    for extract in (_location, _time, _phone, _name, _flags):
+        try:
+            found.update(extract(t, now))
+        except Exception:
+            log.exception("%s failed on a %d-character message", extract.__name__, len(t))
+    return found
+
+
+def _location(t: str, now: datetime | None) -> dict[str, Any]:
     location = extract_location(t)
-    if location is not None and location.full:
-        found["complaint_location"] = location.full
+    return {"complaint_location": location.full} if location is not None and location.full else {}
+
+
+def _time(t: str, now: datetime | None) -> dict[str, Any]:
     when = extract_time(t, now or hotline_now())
-    if when is not None:
-        found["complaint_time"] = when.text
-        found["complaint_time_iso"] = when.iso
+    if when is None:
+        return {}
+    return {"complaint_time": when.text, "complaint_time_iso": when.iso}
+
+
+def _phone(t: str, now: datetime | None) -> dict[str, Any]:
     for raw in extract_phones(t):
         phone = normalize_phone(raw)
         if phone:
-            found["contact_phone"] = phone
-            break
+            return {"contact_phone": phone}
+    return {}
+
+
+def _name(t: str, now: datetime | None) -> dict[str, Any]:
     name = extract_person_name(t)
-    if name:
-        found["contact_name"] = name
+    return {"contact_name": name} if name else {}
+
+
+def _flags(t: str, now: datetime | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     if _ANON.search(t):
         found["anonymous"] = "true"
     if detect_emergency(t) is not None:

@@ -16,6 +16,7 @@ which the read-back is asked again.  Every question's wording is a ``domain.yml`
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -43,6 +44,7 @@ __all__ = [
     "AskConfirmation",
 ]
 
+log = logging.getLogger("jiesu.actions.form")
 WHICH_FIELD = "?"
 CANCEL_CHECK = "cancel_check"
 #: A question missed this many times in a row is not asked again.
@@ -89,9 +91,10 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("confirmation") == "cancelled":
             return []  # confirmed cancel: the form ends, action_submit_complaint says so
+        slots = [s for s in domain_slots if s != CANCEL_CHECK]
         if tracker.get_slot("cancel_requested"):
-            return [CANCEL_CHECK, *domain_slots]
-        return list(domain_slots)
+            return [CANCEL_CHECK, *slots]
+        return slots
 
     # -- the one reply reader ------------------------------------------------
     def _answer(
@@ -105,7 +108,12 @@ class ValidateComplaintForm(FormValidationAction):
         slots = all_slots(tracker)
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
         out = self._emergency(text, slots, dispatcher)
-        reading = read_reply(slot, text, slots, channel_phone=ctx.phone)
+        try:
+            reading = read_reply(slot, text, slots, channel_phone=ctx.phone)
+        except Exception:  # never drop the turn: keep the words for staff to check
+            log.exception("reading a reply for %s failed", slot)
+            review = [*(slots.get("needs_review") or []), slot]
+            return {**out, **after_miss(slot, text, Reading(Move.UNCLEAR)), "needs_review": review}
         if reading.move is Move.CANCEL:
             return {**out, slot: None, "cancel_requested": True}
         if reading.move in (Move.ANSWER, Move.DECLINE):
@@ -235,6 +243,8 @@ class ValidateComplaintForm(FormValidationAction):
                 "pending_correction": None,
                 "cancel_requested": True,
             }
+        if reply.kind == "keep":
+            return {**out, "confirmation": None, "pending_correction": None}
         if reply.kind == "deny":
             return {**out, "confirmation": None, "pending_correction": WHICH_FIELD}
         if reply.kind == "unclear" or reply.field is None:

@@ -58,6 +58,10 @@ _CONFIRM = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(r"(取消|不用了|不需要了|算了|不报了|不登记|撤销|不要了|3$)")
+# "Nothing to change after all" while the bot waits for a corrected value.
+_NO_CHANGE = re.compile(
+    r"^(?:不改了|不用改了?|不改|不需要改了?|没有要改的|没什么要改的|没有要修改的|都对|都没问题|算了不改了?)"
+)
 # Spoken lead-ins before the actual answer ("那个，确认提交", "嗯 就是 没问题").
 _LEADING_FILLERS = re.compile(
     r"^(?:(?:嗯+|呃|啊|哦|噢|那个|这个|就是|那就|那|然后|好吧)[\s，,。.、~～…]*)+"
@@ -81,7 +85,7 @@ _WORDISH = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 class ConfirmationReply:
     """What the resident meant at the read-back step."""
 
-    kind: Literal["confirm", "cancel", "deny", "correct", "unclear"]
+    kind: Literal["confirm", "cancel", "deny", "correct", "keep", "unclear"]
     field: str | None = None
     value: str | None = None
 
@@ -181,6 +185,11 @@ def parse_confirmation_reply(text: str, pending_field: str | None = None) -> Con
     bare = _LEADING_FILLERS.sub("", t)
     if pending_field is None and bare and _CONFIRM.match(bare):
         return ConfirmationReply("confirm")  # "那个，确认提交", "嗯 就这样 提交吧"
+    if _NO_CHANGE.match(bare or t):
+        # "不改了，就这样确认": back to the read-back, or straight to confirming.
+        if re.search(r"确认|提交|就这样", t):
+            return ConfirmationReply("confirm")
+        return ConfirmationReply("keep")
     if pending_field is not None:
         if _CANCEL.search(t) and len(t) <= 6:
             return ConfirmationReply("cancel")

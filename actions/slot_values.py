@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from actions.parsing import has_cjk, is_meaningful, parse_anonymous
+from actions.parsing import has_cjk, is_meaningful, mask_phone, parse_anonymous
 from hotline.timezone import hotline_now
 from nlu import (
     LOW_CONFIDENCE_THRESHOLD,
@@ -150,6 +150,8 @@ def value_for_field(
                 return FieldResult({"contact_phone": phone})
         if NO_PHONE_WORDS.search(text):
             return FieldResult({"contact_phone": "未留"})
+        if channel_phone and (mask_phone(channel_phone) in text or channel_phone[-4:] in text):
+            return FieldResult({"contact_phone": channel_phone})  # the button title, typed
         if channel_phone:
             keep = _own_number_answer(text)
             if keep is True:

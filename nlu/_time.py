@@ -206,7 +206,10 @@ def _jio_parse(text: str, now: datetime) -> tuple[datetime, datetime] | None:
         return None
     if "inf" in times:
         return None
-    return _parse(times[0]), _parse(times[1])
+    try:
+        return _parse(times[0]), _parse(times[1])
+    except (ValueError, TypeError):  # e.g. "10-06-01 00:00:00" for a two-digit year
+        return None
 
 
 def _describe_period(delta: dict[str, Any], start: datetime) -> tuple[str, str]:

@@ -70,6 +70,7 @@ class Field(Enum):
     CONFIRMATION = "confirmation"
     WHICH_CORRECTION = "which_correction"
     CORRECTION_VALUE = "correction_value"
+    CANCEL_CHECK = "cancel_check"  # "确定不登记了吗？" after a cancel request
     NONE = "none"  # no form open
 
 
@@ -629,6 +630,9 @@ class Resident:
             return typed("没有要改的，确认提交")
         if f == Field.CORRECTION_VALUE:
             return typed("不改了，就这样确认")
+        if f == Field.CANCEL_CHECK:
+            # Asked whether to stop without having asked to: go on with the complaint.
+            return self._press(ask, "继续登记")
         # No form open and no ticket.
         if e.cancelled:
             return None
