@@ -227,7 +227,7 @@ _CUES: tuple[_Cue, ...] = tuple(
             r"被困(?!扰|难|惑)|困住了|困在|困了(?:人|个|一个|两个|几个|好几个)|困人|关了人|关在电梯|卡在电梯|关在里面|"
             rf"电梯{_NP}{{0,8}}(?:出不来|下不来|出不去|卡住|卡在|停在半|停在两层|不动了|关人|困人)|"
             rf"(?:人|孩子|小孩|老人|我|我们|我妈|我爸|宝宝|她|他){_NP}{{0,6}}(?:出不去|出不来)|"
-            r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉(?:到|在)[^,。.!?;]{0,4}(?:井|坑|河|水|湖|沟|海|池)|"
+            r"锁在(?:屋|家|里|房间|厕所|卫生间|车里)|掉进|掉(?:到|在)[^,。.!?;]{0,4}(?:井|坑|河|水|湖|沟|海|池|江)|掉[^,。.!?;]{0,2}(?:井|坑|河|水|湖|沟|海|池|江)(?:里|中)|"
             rf"电梯{_NP}{{0,6}}(?:坠下|坠落|掉下去|往下掉|下坠了|掉下来了)|"
             r"关着[^,。.!?;]{0,3}人|反锁|被锁在|被关在|锁在[^,。.!?;]{0,4}(?:阳台|外面|里面)|"
             r"卡在(?:防盗窗|栏杆|窗户|门缝|夹缝)|电梯[^,。.!?;]{0,6}(?:突然停|停住了|卡住了|不动了)|"
@@ -461,6 +461,8 @@ _THING = re.compile(
 )
 # "挤得喘不过气", "房贷压得我喘不过气": a figure of speech
 _FIGURATIVE = re.compile(rf"(?:挤|累|忙|压|气|吵|热|闷|笑|吓|烦|憋|逼)得{_NP}{{0,3}}$")
+# a thing fell in, not a person: "我的钥匙掉水里了"
+_OBJECT = re.compile(r"钥匙|手机|钱包|眼镜|戒指|帽子|鞋子|证件|身份证|耳机|项链|手表")
 # a chronic condition or a diagnosis, not an event
 _CHRONIC = re.compile(
     rf"(?:有(?!人|个|一|位|点|些)|患有|患了|患|得了|得过|查出|确诊|诊断|病史|慢性|老年){_NP}{{0,3}}$"
@@ -507,6 +509,13 @@ class _Verdict:
     start: int
     end: int
     reason: str
+
+
+def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for last in pattern.finditer(text):  # noqa: B007 - we want the last match
+        pass
+    return last
 
 
 def _found(pattern: re.Pattern[str], text: str) -> str | None:
@@ -572,6 +581,10 @@ def _no_danger(c: _Context) -> str | None:
         if m := _THING.search(c.text[c.start - len(c.before) : passive]):
             return "thing:" + m.group(0)
     smoke = "烟" in c.text[c.start : c.end]
+    if kind == "trapped" and (obj := _last(_OBJECT, c.before)):
+        human = _last(_HUMAN, c.before)
+        if human is None or obj.start() > human.start():
+            return "thing:" + obj.group(0)
     if kind == "medical" and (m := _FIGURATIVE.search(c.before)):
         return "figurative:" + m.group(0)
     if kind == "fire" and smoke and (hit := _found(_POLLUTION, c.sentence)):
