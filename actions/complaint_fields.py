@@ -15,7 +15,8 @@ from typing import Any
 
 from hotline.timezone import hotline_now
 from nlu import (
-    detect_emergency,
+    EmergencyLevel,
+    assess_emergency,
     detect_request_type,
     extract_location,
     extract_person_name,
@@ -78,8 +79,8 @@ def _flags(t: str, now: datetime | None) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if _ANON.search(t):
         found["anonymous"] = "true"
-    if detect_emergency(t) is not None:
-        found["urgency"] = "urgent"
+    if assess_emergency(t).level is not EmergencyLevel.NONE:
+        found["urgency"] = "urgent"  # present danger, or a hazard staff must see soon
     return found
 
 

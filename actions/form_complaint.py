@@ -27,7 +27,15 @@ from actions.actions_intake import emergency_calls
 from actions.channel_context import channel_context
 from actions.complaint import complaint_from_slots, read_back
 from actions.parsing import FIELD_LABELS, mask_phone, parse_confirmation_reply
-from actions.repair import Move, Reading, after_miss, cancel_check_answer, read_reply
+from actions.repair import (
+    Move,
+    Reading,
+    after_miss,
+    cancel_check_answer,
+    is_question,
+    question_topic,
+    read_reply,
+)
 from actions.slot_values import category_slots, value_for_field
 from actions.ticket_service import deadline_hours
 from actions.tracker_view import all_slots, latest_text, merged_metadata, parsed_category
@@ -248,10 +256,10 @@ class ValidateComplaintForm(FormValidationAction):
         if reply.kind == "deny":
             return {**out, "confirmation": None, "pending_correction": WHICH_FIELD}
         if reply.kind == "unclear" or reply.field is None:
-            reading = read_reply("confirmation", text, slots)
-            if reading.move is Move.QUESTION:
+            if is_question(text):
                 normal_h, urgent_h = deadline_hours()
-                _utter(dispatcher, f"utter_repair_{reading.topic or 'other'}",
+                topic = question_topic(text, "confirmation")
+                _utter(dispatcher, f"utter_repair_{topic}",
                        normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
                 return {**out, "confirmation": None, "pending_correction": None}
             misses = _streak(tracker, "confirmation") + 1
@@ -278,7 +286,8 @@ class ValidateComplaintForm(FormValidationAction):
             _utter(dispatcher, result.problem)
             return {**out, "confirmation": None, "pending_correction": reply.field}
         values = dict(result.slots)
-        _utter(dispatcher, "utter_field_corrected", label=_LABELS.get(reply.field, reply.field))
+        _utter(dispatcher, "utter_field_corrected", label=_LABELS.get(reply.field, reply.field),
+               json_message={"corrected": reply.field})  # fmt: skip
         return {**out, **values, "confirmation": None, "pending_correction": None}
 
 

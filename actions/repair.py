@@ -37,6 +37,7 @@ __all__ = [
     "after_miss",
     "cancel_check_answer",
     "is_cancel_request",
+    "is_question",
     "question_topic",
     "read_reply",
 ]

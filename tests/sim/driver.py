@@ -330,14 +330,17 @@ def make_resident(scenario: Scenario) -> Resident:
         opening=scenario.opening,
         address=random_address(rng),
         phone=phone,
-        time=random_time(rng),
+        # someone in danger says when it is happening: now, not "上周三"
+        time=rng.choice(("刚才", "就在刚才", "现在"))
+        if scenario.opening.emergency
+        else random_time(rng),
         name=random_name(rng),
         wants_confidential=rng.random() < 0.3,
         channel_phone=channel_phone,
     )
     names = list(BEHAVIOURS)
-    if scenario.opening.source.value == "tipdm":
-        names.remove("long_text")
+    if scenario.opening.source.value == "tipdm" or scenario.opening.emergency:
+        names.remove("long_text")  # nobody in danger writes a 2,000-character essay
     chosen: list[str] = []
     # One in seven answers plainly (no behaviour): the control group.
     for name in rng.sample(names, rng.choice((0, 1, 1, 2, 2, 3, 3))):

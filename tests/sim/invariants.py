@@ -93,10 +93,12 @@ def check_values(conv: Conversation, ticket: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _longest_run(asked: list[Field]) -> tuple[int, Field | None]:
+def _longest_run(asked: list[Field], fresh: list[bool] | None = None) -> tuple[int, Field | None]:
+    """Longest run of the same question; ``fresh[i]`` starts a new run (a read-back shown
+    again because a value was just corrected is a new question, not a repeat)."""
     best, best_f, run, prev = 0, None, 0, None
-    for f in asked:
-        run = run + 1 if f == prev else 1
+    for i, f in enumerate(asked):
+        run = run + 1 if f == prev and not (fresh and fresh[i]) else 1
         prev = f
         if f != Field.NONE and run > best:
             best, best_f = run, f
@@ -116,7 +118,8 @@ def check_all(conv: Conversation) -> list[Check]:
     else:
         problems = check_values(conv, conv.tickets[0])
         out.append(Check("b_values", not problems, "; ".join(problems)))
-    run, fld = _longest_run([t.asked for t in conv.turns])
+    corrected = [any((m.get("custom") or {}).get("corrected") for m in t.bot) for t in conv.turns]
+    run, fld = _longest_run([t.asked for t in conv.turns], corrected)
     out.append(
         Check("c_no_triple_ask", run <= 2, f"{fld.name if fld else ''} ×{run}" if run > 2 else "")
     )
@@ -125,7 +128,8 @@ def check_all(conv: Conversation) -> list[Check]:
     d_problems = []
     if advised != e.emergency:
         d_problems.append(f"advice={advised} emergency={e.emergency}")
-    if urgent and urgent[0] != e.emergency:
+    if urgent and e.emergency and not urgent[0]:
+        # (an urgent ticket without an emergency is fine: hazards are flagged for staff)
         d_problems.append(f"ticket urgent={urgent[0]} emergency={e.emergency}")
     out.append(Check("d_emergency", not d_problems, "; ".join(d_problems)))
     budget = e.missing + 3 + e.extra_turns
