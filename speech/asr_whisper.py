@@ -42,7 +42,9 @@ __all__ = [
     "collapse_repeats",
     "default_cpu_threads",
     "is_garbage",
+    "load_whisper_engine",
     "load_whisper_model",
+    "pcm_to_float",
     "to_simplified",
 ]
 
@@ -79,8 +81,8 @@ _HALLUCINATIONS = (
 )
 _CJK_OR_ALNUM = re.compile(r"[\u3400-\u9fff0-9A-Za-z]")
 _SPACES = re.compile(r"\s+")
-# A unit of 1..12 characters followed by itself at least twice more.
-_REPEAT = re.compile(r"(.{1,12}?)\1{2,}", re.S)
+# Longest phrase (characters) the loop cutter looks for.
+_MAX_UNIT = 12
 _DIGITS = frozenset("0123456789零〇一二三四五六七八九十幺两")
 
 
@@ -125,20 +127,24 @@ def to_simplified(text: str) -> str:
 
 
 def collapse_repeats(text: str, min_repeats: int = 3) -> str:
-    """Collapse a phrase repeated ``min_repeats`` or more times in a row to one copy.
+    """Cut decoder loops: a phrase repeated ``min_repeats`` or more times in a row -> one copy.
 
+    A single character repeated collapses to two, not one, because doubled
+    characters are words (``谢谢谢谢谢谢`` -> ``谢谢``, ``哈哈哈`` -> ``哈哈``).
     Runs of digits are left alone (``13888888888`` is a phone number, not a loop).
     """
     if min_repeats < 2:
         raise ValueError("min_repeats must be at least 2")
-    pattern = _REPEAT if min_repeats == 3 else re.compile(rf"(.{{1,12}}?)\1{{{min_repeats - 1},}}")
+    pattern = re.compile(rf"(.{{1,{_MAX_UNIT}}}?)\1{{{min_repeats - 1},}}", re.S)
 
     def one(m: re.Match[str]) -> str:
         unit = m.group(1)
-        return m.group(0) if set(unit) <= _DIGITS else unit
+        if set(unit) <= _DIGITS:
+            return m.group(0)
+        return unit * 2 if len(unit) == 1 else unit
 
     prev = None
-    while prev != text:  # a collapse can expose a longer loop ("ABABAB" inside "X ABABAB X")
+    while prev != text:  # a cut can expose an outer loop ("AB AB AB" of "A A A B")
         prev, text = text, pattern.sub(one, text)
     return text
 
@@ -158,7 +164,8 @@ def clean_text(raw: str) -> str:
     return "" if is_garbage(text) else text
 
 
-def _pcm_to_float(pcm16k: bytes) -> Any:
+def pcm_to_float(pcm16k: bytes) -> Any:
+    """16-bit little-endian PCM -> float32 numpy samples in [-1, 1) (odd last byte dropped)."""
     import numpy as np
 
     if len(pcm16k) % 2:
@@ -186,7 +193,7 @@ class WhisperEngine:
         Audio that is too short or silent is not decoded; any engine failure is
         logged and gives ``""`` (the flow re-asks rather than dropping the call).
         """
-        samples = _pcm_to_float(pcm16k[: int(MAX_SECONDS * BYTES_PER_S)])
+        samples = pcm_to_float(pcm16k[: int(MAX_SECONDS * BYTES_PER_S)])
         if len(samples) < MIN_SECONDS * SAMPLE_RATE or _rms(samples) < MIN_RMS:
             return ""
         cfg = self.config
@@ -209,7 +216,8 @@ class WhisperEngine:
         return clean_text("".join(texts))
 
 
-def _load_blocking(path: Path, config: WhisperConfig) -> WhisperEngine:
+def load_whisper_engine(path: Path, config: WhisperConfig) -> WhisperEngine:
+    """Blocking load of a checked model directory (use :func:`load_whisper_model` on a loop)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from faster_whisper import WhisperModel  # heavy: imported on first load only
 
@@ -238,7 +246,7 @@ async def load_whisper_model(
     """
     p = check_model_dir(path)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor, _load_blocking, p, config or WhisperConfig())
+    return await loop.run_in_executor(executor, load_whisper_engine, p, config or WhisperConfig())
 
 
 def _grammar_prompt(base: str, grammar: Sequence[str] | None) -> str | None:
@@ -327,7 +335,9 @@ class WhisperRecognizerFactory:
 
     def with_config(self, **changes: Any) -> WhisperRecognizerFactory:
         """A factory on the same model with other decoding options (beam size, prompt)."""
-        engine = WhisperEngine(self.engine.model, self.engine.path, replace(self.engine.config, **changes))
+        engine = WhisperEngine(
+            self.engine.model, self.engine.path, replace(self.engine.config, **changes)
+        )
         return WhisperRecognizerFactory(engine, self._executor)
 
     def create(self) -> WhisperRecognizer:

@@ -98,9 +98,7 @@ def _package_data(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         dist = package.replace("_", "-")
-        raise ModelNotFound(
-            f"the wheel {dist} is not installed", package, f"pip install {dist}"
-        )
+        raise ModelNotFound(f"the wheel {dist} is not installed", package, f"pip install {dist}")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
@@ -217,7 +215,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m speech.whisper_model")
     sub = p.add_subparsers(dest="cmd", required=True)
     inst = sub.add_parser("install", help="join the model wheels into a model directory")
-    inst.add_argument("names", nargs="*", help=f"models to install ({', '.join(MODELS)}; default base)")
+    inst.add_argument(
+        "names", nargs="*", help=f"models to install ({', '.join(MODELS)}; default base)"
+    )
     inst.add_argument("--dir", type=Path, default=DEFAULT_DIR)
     inst.add_argument("--force", action="store_true", help="re-join even when installed")
     inst.add_argument("--quiet", action="store_true")
