@@ -12,7 +12,8 @@ distance summed over the set / reference characters.
 encoder on the 30 s window, decoder = the rest) for ``cpu_threads`` 1 and 2.
 
     python benchmarks/asr_eval.py                       # base, beam 5 and 1
-    python benchmarks/asr_eval.py --models base,small --beams 5 --split
+    python benchmarks/asr_eval.py --beams 5 --prompt hotline   # with the hotline prompt
+    python benchmarks/asr_eval.py --beams 5 --no-phone --limit 6 --split
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from speech.asr_whisper import (  # noqa: E402
     DEFAULT_PROMPT,
+    HOTLINE_PROMPT,
     WhisperConfig,
     WhisperEngine,
     load_whisper_engine,
@@ -78,12 +80,13 @@ def evaluate(
 ) -> dict[str, Any]:
     edits = chars = 0
     decode_s: list[float] = []
-    audio_s = 0.0
+    audio_s = cpu_s = 0.0
     for clip in clips:
         pcm = phone_round_trip(clip.pcm) if phone else clip.pcm
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         hyp = engine.decode(pcm)
         decode_s.append(time.perf_counter() - t0)
+        cpu_s += time.process_time() - c0
         audio_s += clip.seconds
         ref_n, hyp_n = normalise_for_cer(clip.ref), normalise_for_cer(hyp)
         e = edit_distance(ref_n, hyp_n)
@@ -96,6 +99,7 @@ def evaluate(
         "mean_s": sum(decode_s) / len(decode_s),
         "max_s": max(decode_s),
         "rtf": sum(decode_s) / audio_s,
+        "cpu_s": cpu_s / len(decode_s),
     }
 
 
@@ -119,6 +123,22 @@ def split_times(engine: WhisperEngine, clips: list[Clip]) -> tuple[float, float,
     return feat / n, enc / n, total / n
 
 
+def pairs(engine: WhisperEngine, clips: list[Clip]) -> float:
+    """Mean wall seconds per decode when two decodes run at once (two calls)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def timed(clip: Clip) -> float:
+        t0 = time.perf_counter()
+        engine.decode(clip.pcm)
+        return time.perf_counter() - t0
+
+    times: list[float] = []
+    with ThreadPoolExecutor(2) as pool:
+        for i in range(0, len(clips) - 1, 2):
+            times.extend(pool.map(timed, clips[i : i + 2]))
+    return sum(times) / max(1, len(times))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--audio", type=Path, default=ROOT.parent / "shared" / "audio")
@@ -127,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="cpu_threads (0 = every core)")
     p.add_argument("--limit", type=int, default=None, help="first N clips only")
     p.add_argument("--no-phone", action="store_true", help="skip the 8 kHz µ-law round trip")
-    p.add_argument("--no-prompt", action="store_true", help="decode without the hotline prompt")
+    p.add_argument("--prompt", default=DEFAULT_PROMPT, help='initial prompt text, or "hotline"')
+    p.add_argument("--no-timestamps", action="store_true", help="decode without timestamp tokens")
     p.add_argument(
         "--split", action="store_true", help="time features/encoder/decoder, 1 vs 2 threads"
     )
@@ -140,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     total_s = sum(c.seconds for c in clips)
     print(f"{len(clips)} clips, {total_s:.0f} s of audio; cores {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.2f} at start")  # fmt: skip
-    prompt = "" if args.no_prompt else DEFAULT_PROMPT
+    prompt = HOTLINE_PROMPT if args.prompt == "hotline" else args.prompt
+    print(f"prompt: {prompt!r}; timestamps: {not args.no_timestamps}")
     rows = []
     for name in args.models.split(","):
         try:
@@ -149,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: not available: {exc}")
             continue
         for beam in (int(b) for b in args.beams.split(",")):
-            cfg = WhisperConfig(beam_size=beam, cpu_threads=args.threads, initial_prompt=prompt)
+            cfg = WhisperConfig(
+                beam_size=beam,
+                cpu_threads=args.threads,
+                initial_prompt=prompt,
+                timestamps=not args.no_timestamps,
+            )
             t0 = time.perf_counter()
             try:
                 engine = load_whisper_engine(path, cfg)
@@ -165,13 +192,15 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((name, beam, band, r, load_s))
     print()
     print(f"{'model':6s} {'beam':>4s} {'audio':8s} {'CER':>6s} {'mean s':>7s} {'max s':>6s} "
-          f"{'RTF':>5s} {'load s':>6s}")  # fmt: skip
+          f"{'RTF':>5s} {'cpu s':>6s} {'load s':>6s}")  # fmt: skip
     for name, beam, band, r, load_s in rows:
         print(f"{name:6s} {beam:4d} {band:8s} {r['cer']:6.1%} {r['mean_s']:7.2f} {r['max_s']:6.2f} "
-              f"{r['rtf']:5.2f} {load_s:6.2f}")  # fmt: skip
+              f"{r['rtf']:5.2f} {r['cpu_s']:6.2f} {load_s:6.2f}")  # fmt: skip
+    print("(mean s = wall time per decode; cpu s = process CPU time per decode, less")
+    print(" sensitive to other load; RTF = decode time / audio time)")
     if args.split:
         name = args.models.split(",")[0]
-        print("\nwhere one decode's time goes (mean s per clip, beam 5):")
+        print("\nwhere one decode's time goes (mean wall s per clip, beam 5):")
         print(f"{'threads':>7s} {'features':>8s} {'encoder':>8s} {'decoder':>8s} {'total':>6s}")
         for threads in (1, 2):
             engine = load_whisper_engine(
@@ -181,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{threads:7d} {feat:8.2f} {enc:8.2f} {max(0.0, total - feat - enc):8.2f} {total:6.2f}"
             )
+        print("\ntwo calls finishing at once (mean wall s per decode, beam 5):")
+        for threads, workers in ((2, 1), (1, 2)):
+            cfg = WhisperConfig(cpu_threads=threads, num_workers=workers)
+            engine = load_whisper_engine(resolve_model_dir(name), cfg)
+            print(f"  cpu_threads {threads} num_workers {workers}: {pairs(engine, clips):.2f}")
     print(f"\nload average {os.getloadavg()[0]:.2f} at end (other processes share the cores)")
     return 0
 

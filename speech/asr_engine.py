@@ -41,11 +41,19 @@ async def build_recognizer_factory(
 
         model = await load_vosk_model(settings.vosk_model, executor)
         return VoskRecognizerFactory(model, executor)
-    from speech.asr_whisper import WhisperConfig, WhisperRecognizerFactory, load_whisper_model
+    from speech.asr_whisper import (
+        HOTLINE_PROMPT,
+        WhisperConfig,
+        WhisperRecognizerFactory,
+        load_whisper_model,
+    )
     from speech.whisper_model import resolve_model_dir
 
+    prompt = settings.whisper_prompt
     config = WhisperConfig(
-        beam_size=settings.whisper_beam_size, cpu_threads=settings.whisper_cpu_threads
+        beam_size=settings.whisper_beam_size,
+        cpu_threads=settings.whisper_cpu_threads,
+        initial_prompt=HOTLINE_PROMPT if prompt == "hotline" else prompt,
     )
     path = resolve_model_dir(settings.whisper_model)
     return WhisperRecognizerFactory(await load_whisper_model(path, config, executor), executor)

@@ -34,6 +34,7 @@ from speech.whisper_model import check_model_dir
 
 __all__ = [
     "DEFAULT_PROMPT",
+    "HOTLINE_PROMPT",
     "WhisperConfig",
     "WhisperEngine",
     "WhisperRecognizer",
@@ -59,13 +60,17 @@ MAX_SECONDS = 30.0
 MIN_SECONDS = 0.3
 MIN_RMS = 60.0
 
-# Hotline words biasing the decoder: taxonomy words and Beijing's 16 districts.
-DEFAULT_PROMPT = (
+# Hotline words and Beijing's 16 districts, for JIESU_WHISPER_PROMPT=hotline.  Not the
+# default: on the shared real clips any prompt tried raised CER (13 % -> 19 %, see
+# docs/voice.md), and it makes the decoder emit stray full-width digits and U+FFFD.
+HOTLINE_PROMPT = (
     "以下是12345市民服务热线的普通话来电。"
     "噪音、投诉、举报、小区、物业、垃圾、停车、占道、施工、供暖、漏水、拖欠工资、"
     "东城区、西城区、朝阳区、海淀区、丰台区、石景山区、门头沟区、房山区、通州区、"
     "顺义区、昌平区、大兴区、怀柔区、平谷区、密云区、延庆区。"
 )
+
+DEFAULT_PROMPT = ""
 
 # Sentences Whisper produces from silence/noise (subtitle credits seen in its training data).
 _HALLUCINATIONS = (
@@ -80,7 +85,7 @@ _HALLUCINATIONS = (
     "感谢观看",
 )
 _CJK_OR_ALNUM = re.compile(r"[\u3400-\u9fff0-9A-Za-z]")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[\s\ufffd]+")  # U+FFFD: a token cut inside a UTF-8 character
 # Longest phrase (characters) the loop cutter looks for.
 _MAX_UNIT = 12
 _DIGITS = frozenset("0123456789零〇一二三四五六七八九十幺两")
@@ -103,6 +108,8 @@ class WhisperConfig:
         num_workers: Decodes the model runs in parallel.
         temperatures: Fallback temperatures when a decode looks bad (compression/logprob).
         no_speech_threshold: Segments above this no-speech probability are dropped.
+        timestamps: Decode in Whisper's timestamp mode (its main training mode; without
+            it the decoder more often stops after the first sentence).
     """
 
     beam_size: int = 5
@@ -112,6 +119,7 @@ class WhisperConfig:
     num_workers: int = 1
     temperatures: tuple[float, ...] = (0.0,)
     no_speech_threshold: float = 0.6
+    timestamps: bool = True
 
 
 @lru_cache(maxsize=1)
@@ -158,7 +166,7 @@ def is_garbage(text: str) -> bool:
 
 
 def clean_text(raw: str) -> str:
-    """Whisper output -> transcript: simplified script, no spaces, loops cut, garbage -> ""."""
+    """Whisper output -> transcript: simplified, no spaces or U+FFFD, loops cut, garbage -> ""."""
     text = _SPACES.sub("", to_simplified(raw))
     text = collapse_repeats(text)
     return "" if is_garbage(text) else text
@@ -205,7 +213,7 @@ class WhisperEngine:
                 temperature=list(cfg.temperatures),
                 initial_prompt=prompt if prompt is not None else cfg.initial_prompt or None,
                 condition_on_previous_text=False,
-                without_timestamps=True,
+                without_timestamps=not cfg.timestamps,
                 no_speech_threshold=cfg.no_speech_threshold,
                 vad_filter=False,
             )

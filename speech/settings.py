@@ -81,6 +81,8 @@ class PhoneSettings:
     whisper_beam_size: int = 5
     # JIESU_WHISPER_THREADS: CTranslate2 threads per decode; 0 = every core.
     whisper_cpu_threads: int = 0
+    # JIESU_WHISPER_PROMPT: decoder prompt text; "hotline" = the built-in word list; empty = none.
+    whisper_prompt: str = ""
     # JIESU_TTS_ENGINE: TTS engine; only "espeak-ng" is built in.
     tts_engine: str = "espeak-ng"
     # JIESU_TTS_VOICE: espeak-ng voice (cmn-latn-pinyin reads Mandarin; see docs/voice.md).
@@ -196,6 +198,7 @@ def from_env(env: Mapping[str, str]) -> PhoneSettings:
         whisper_model=_get(env, "JIESU_WHISPER_MODEL") or d.whisper_model,
         whisper_beam_size=_int(env, "JIESU_WHISPER_BEAM", d.whisper_beam_size, 1, 10),
         whisper_cpu_threads=_int(env, "JIESU_WHISPER_THREADS", d.whisper_cpu_threads, 0, 64),
+        whisper_prompt=_get(env, "JIESU_WHISPER_PROMPT") or d.whisper_prompt,
         tts_engine=_get(env, "JIESU_TTS_ENGINE") or d.tts_engine,
         tts_voice=_get(env, "JIESU_TTS_VOICE") or d.tts_voice,
         tts_speed=_int(env, "JIESU_TTS_SPEED", d.tts_speed, 80, 450),

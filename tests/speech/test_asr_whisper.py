@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from speech import whisper_model
-from speech.asr_engine import resolve_engine
+from speech.asr_engine import build_recognizer_factory, resolve_engine
 from speech.asr_whisper import (
     DEFAULT_PROMPT,
     WhisperConfig,
@@ -78,6 +78,7 @@ def test_clean_text_gives_simplified_script_without_spaces() -> None:
     assert to_simplified("噪音擾民") == "噪音扰民"
     assert clean_text(" 這並不是告別 這是一個開始 ") == "这并不是告别这是一个开始"
     assert clean_text("樓下樓下樓下燒烤") == "楼下烧烤"
+    assert clean_text("新趋势\ufffd") == "新趋势"
 
 
 # ---------------------------------------------------------------- model install
@@ -187,6 +188,17 @@ def test_auto_prefers_an_installed_vosk_model(tmp_path: Path) -> None:
     assert resolve_engine(forced) is AsrEngine.WHISPER
 
 
+@pytest.mark.parametrize("engine", [AsrEngine.WHISPER, AsrEngine.VOSK])
+async def test_factory_for_a_missing_model_names_the_fix(tmp_path: Path, engine: AsrEngine) -> None:
+    settings = PhoneSettings(
+        asr_engine=engine, whisper_model=str(tmp_path / "w"), vosk_model=str(tmp_path / "v")
+    )
+    with pytest.raises(
+        ModelNotFound, match="make venv" if engine is AsrEngine.WHISPER else "fetch-model"
+    ):
+        await build_recognizer_factory(settings)
+
+
 # ---------------------------------------------------------------- recogniser protocol (fake model)
 
 
@@ -232,7 +244,7 @@ async def test_protocol_sequence_buffers_then_decodes_once() -> None:
     assert result.text == "楼下噪音很大" and result.decode_s >= 0
     (call,) = eng.model.calls
     assert call["n"] == 16000 and call["language"] == "zh" and call["beam_size"] == 3
-    assert call["initial_prompt"] == DEFAULT_PROMPT
+    assert call["initial_prompt"] == (DEFAULT_PROMPT or None)
     await rec.start(["确认", "不对", "[unk]"])  # next utterance: buffer reset, grammar in prompt
     await rec.accept(_tone(0.5))
     await rec.finish()
