@@ -374,11 +374,12 @@ async def test_real_clip_is_recognised(real_factory: WhisperRecognizerFactory, c
 
 @needs_model
 @pytest.mark.slow
-async def test_real_model_on_noise_does_not_raise(real_factory: WhisperRecognizerFactory) -> None:
+async def test_real_model_gives_empty_text_for_noise(
+    real_factory: WhisperRecognizerFactory,
+) -> None:
     rng = random.Random(7)
     noise = struct.pack("<16000h", *(rng.randint(-3000, 3000) for _ in range(16000)))
     rec = real_factory.create()
     await rec.start()
     await rec.accept(noise)
-    result = await rec.finish()
-    assert isinstance(result.text, str) and not is_garbage(result.text) or result.text == ""
+    assert (await rec.finish()).text == ""
