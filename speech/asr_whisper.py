@@ -226,7 +226,7 @@ class WhisperEngine:
 
 def load_whisper_engine(path: Path, config: WhisperConfig) -> WhisperEngine:
     """Blocking load of a checked model directory (use :func:`load_whisper_model` on a loop)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub, whatever the caller set
     from faster_whisper import WhisperModel  # heavy: imported on first load only
 
     try:

@@ -11,7 +11,9 @@ import hashlib
 import json
 import math
 import random
+import shutil
 import struct
+import subprocess
 import wave
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from speech import whisper_model
+from speech.asr import SpeculativeRecognizer
 from speech.asr_engine import build_recognizer_factory, resolve_engine
 from speech.asr_whisper import (
     DEFAULT_PROMPT,
@@ -34,7 +37,7 @@ from speech.asr_whisper import (
 )
 from speech.errors import CodecError, ModelBroken, ModelNotFound
 from speech.settings import AsrEngine, PhoneSettings, SettingsError, from_env
-from speech.transcribe import cer, load_audio, transcribe_pcm
+from speech.transcribe import cer, load_audio, transcribe_file, transcribe_pcm
 
 AUDIO = Path(__file__).resolve().parents[3] / "shared" / "audio"
 MODEL_DIR = whisper_model.DEFAULT_DIR / "base"
@@ -257,6 +260,7 @@ async def test_protocol_sequence_buffers_then_decodes_once() -> None:
 async def test_speculation_is_reused_only_without_new_audio() -> None:
     eng = _engine([_FakeSegment("小区停车")])
     rec = WhisperRecognizer(eng)
+    assert isinstance(rec, SpeculativeRecognizer)
     await rec.start()
     await rec.accept(_tone(0.8))
     rec.speculate()
@@ -383,3 +387,29 @@ async def test_real_model_gives_empty_text_for_noise(
     await rec.start()
     await rec.accept(noise)
     assert (await rec.finish()).text == ""
+
+
+@needs_model
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg to make an OGG/Opus file")
+def test_transcribe_file_reads_an_opus_voice_note(tmp_path: Path) -> None:
+    clip = "paddlespeech_zh.wav"
+    ogg = tmp_path / "voice.ogg"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-i",
+            str(AUDIO / clip),
+            "-ar",
+            "48000",
+            "-c:a",
+            "libopus",
+            str(ogg),
+        ],
+        check=True,
+    )
+    out = transcribe_file(ogg, engine="whisper", beam_size=1)
+    assert out["engine"] == "whisper" and out["seconds"] == pytest.approx(5.0, abs=0.1)
+    assert cer(_manifest()[clip], out["text"]) < 0.35, out
