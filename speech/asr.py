@@ -10,13 +10,14 @@ the partial text), then :meth:`Recognizer.finish` for the final result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "AsrResult",
     "DIGIT_WORDS",
     "Recognizer",
     "RecognizerFactory",
+    "SpeculativeRecognizer",
     "UNKNOWN",
     "Word",
     "short_answer_grammar",
@@ -97,6 +98,20 @@ class Recognizer(Protocol):
 
     async def close(self) -> None:
         """Release engine resources (end of call)."""
+        ...
+
+
+@runtime_checkable
+class SpeculativeRecognizer(Protocol):
+    """A recogniser that can start its final decode early (Whisper decodes only at the end).
+
+    The call flow calls :meth:`speculate` when the endpointer hears silence begin;
+    :meth:`Recognizer.finish` then reuses that decode if no audio arrived since.
+    Check with ``isinstance(rec, SpeculativeRecognizer)``.
+    """
+
+    def speculate(self) -> None:
+        """Start decoding the audio buffered so far."""
         ...
 
 

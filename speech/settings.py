@@ -1,4 +1,5 @@
-"""Phone-channel settings, read once from ``JIESU_SIP_*``, ``JIESU_VOSK_MODEL``, ``JIESU_TTS_*``.
+"""Phone-channel settings, read once from ``JIESU_SIP_*``, ``JIESU_ASR_ENGINE``,
+``JIESU_VOSK_MODEL``, ``JIESU_WHISPER_*``, ``JIESU_TTS_*``.
 
 Every field has a default so the gateway starts with no environment at all.
 Field comments double as the README table (see ``docs/voice.md``).
@@ -8,18 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from speech.errors import SpeechError
 from speech.sip.auth import Credentials
 
-__all__ = ["PhoneSettings", "SettingsError", "from_env"]
+__all__ = ["AsrEngine", "PhoneSettings", "SettingsError", "from_env"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class SettingsError(SpeechError, ValueError):
     """An environment variable has an unusable value."""
+
+
+class AsrEngine(str, Enum):
+    """Which speech recogniser the phone channel uses (``JIESU_ASR_ENGINE``)."""
+
+    AUTO = "auto"  # Vosk when its model directory exists, else Whisper
+    VOSK = "vosk"
+    WHISPER = "whisper"
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,18 @@ class PhoneSettings:
     vad_mode: int = 3
     # JIESU_SIP_MAX_UTTERANCE_S: an utterance is cut after this long.
     max_utterance_s: float = 30.0
+    # JIESU_ASR_ENGINE: auto | vosk | whisper (auto = vosk if its model dir exists, else whisper).
+    asr_engine: AsrEngine = AsrEngine.AUTO
     # JIESU_VOSK_MODEL: Vosk model directory (see `jiesu speech fetch-model`).
     vosk_model: str = str(PROJECT_ROOT / "models" / "vosk" / "vosk-model-small-cn-0.22")
+    # JIESU_WHISPER_MODEL: base | small | a CTranslate2 Whisper model directory.
+    whisper_model: str = "base"
+    # JIESU_WHISPER_BEAM: beam width (1 = greedy, faster; 5 = more accurate).
+    whisper_beam_size: int = 5
+    # JIESU_WHISPER_THREADS: CTranslate2 threads per decode; 0 = every core.
+    whisper_cpu_threads: int = 0
+    # JIESU_WHISPER_PROMPT: decoder prompt text; "hotline" = the built-in word list; empty = none.
+    whisper_prompt: str = ""
     # JIESU_TTS_ENGINE: TTS engine; only "espeak-ng" is built in.
     tts_engine: str = "espeak-ng"
     # JIESU_TTS_VOICE: espeak-ng voice (cmn-latn-pinyin reads Mandarin; see docs/voice.md).
@@ -135,6 +155,15 @@ def _ports(env: Mapping[str, str]) -> tuple[int, int]:
     return lo, hi
 
 
+def _engine(env: Mapping[str, str]) -> AsrEngine:
+    raw = (_get(env, "JIESU_ASR_ENGINE") or AsrEngine.AUTO.value).lower()
+    try:
+        return AsrEngine(raw)
+    except ValueError as exc:
+        names = " | ".join(e.value for e in AsrEngine)
+        raise SettingsError(f"JIESU_ASR_ENGINE must be {names}, got {raw!r}") from exc
+
+
 def from_env(env: Mapping[str, str]) -> PhoneSettings:
     """Build settings from an environment mapping (normally ``os.environ``).
 
@@ -164,7 +193,12 @@ def from_env(env: Mapping[str, str]) -> PhoneSettings:
         end_silence_ms=_int(env, "JIESU_SIP_END_SILENCE_MS", d.end_silence_ms, 100, 5000),
         vad_mode=_int(env, "JIESU_SIP_VAD_MODE", d.vad_mode, 0, 3),
         max_utterance_s=_float(env, "JIESU_SIP_MAX_UTTERANCE_S", d.max_utterance_s),
+        asr_engine=_engine(env),
         vosk_model=_get(env, "JIESU_VOSK_MODEL") or d.vosk_model,
+        whisper_model=_get(env, "JIESU_WHISPER_MODEL") or d.whisper_model,
+        whisper_beam_size=_int(env, "JIESU_WHISPER_BEAM", d.whisper_beam_size, 1, 10),
+        whisper_cpu_threads=_int(env, "JIESU_WHISPER_THREADS", d.whisper_cpu_threads, 0, 64),
+        whisper_prompt=_get(env, "JIESU_WHISPER_PROMPT") or d.whisper_prompt,
         tts_engine=_get(env, "JIESU_TTS_ENGINE") or d.tts_engine,
         tts_voice=_get(env, "JIESU_TTS_VOICE") or d.tts_voice,
         tts_speed=_int(env, "JIESU_TTS_SPEED", d.tts_speed, 80, 450),

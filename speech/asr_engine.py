@@ -1,0 +1,59 @@
+"""Choose and load the phone channel's speech recogniser (``JIESU_ASR_ENGINE``).
+
+``auto`` takes Vosk when its model directory exists (an operator fetched one
+with ``jiesu speech fetch-model``), otherwise the Whisper model that
+``make venv`` installs from the PyPI wheels, so a fresh checkout has a
+working recogniser.  The phone channel calls :func:`build_recognizer_factory`
+once at start-up.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from pathlib import Path
+
+from speech.asr import RecognizerFactory
+from speech.settings import AsrEngine, PhoneSettings
+
+__all__ = ["build_recognizer_factory", "resolve_engine"]
+
+
+def resolve_engine(settings: PhoneSettings) -> AsrEngine:
+    """The concrete engine for ``settings`` (``auto`` resolved, never ``AUTO``)."""
+    if settings.asr_engine is not AsrEngine.AUTO:
+        return settings.asr_engine
+    vosk_dir = Path(settings.vosk_model) if settings.vosk_model else None
+    return AsrEngine.VOSK if vosk_dir is not None and vosk_dir.is_dir() else AsrEngine.WHISPER
+
+
+async def build_recognizer_factory(
+    settings: PhoneSettings, executor: Executor | None = None
+) -> RecognizerFactory:
+    """Load the configured engine's model off the event loop; return its factory.
+
+    Raises:
+        ModelNotFound: The chosen engine's model is missing (message names the fix).
+        ModelBroken: The engine cannot load its model files.
+    """
+    engine = resolve_engine(settings)
+    if engine is AsrEngine.VOSK:
+        from speech.asr_vosk import VoskRecognizerFactory, load_vosk_model
+
+        model = await load_vosk_model(settings.vosk_model, executor)
+        return VoskRecognizerFactory(model, executor)
+    from speech.asr_whisper import (
+        HOTLINE_PROMPT,
+        WhisperConfig,
+        WhisperRecognizerFactory,
+        load_whisper_model,
+    )
+    from speech.whisper_model import resolve_model_dir
+
+    prompt = settings.whisper_prompt
+    config = WhisperConfig(
+        beam_size=settings.whisper_beam_size,
+        cpu_threads=settings.whisper_cpu_threads,
+        initial_prompt=HOTLINE_PROMPT if prompt == "hotline" else prompt,
+    )
+    path = resolve_model_dir(settings.whisper_model)
+    return WhisperRecognizerFactory(await load_whisper_model(path, config, executor), executor)
