@@ -9,13 +9,15 @@ once at start-up.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+import asyncio
+import os
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 from speech.asr import RecognizerFactory
 from speech.settings import AsrEngine, PhoneSettings
 
-__all__ = ["build_recognizer_factory", "resolve_engine"]
+__all__ = ["shared_recognizer_factory", "build_recognizer_factory", "resolve_engine"]
 
 
 def resolve_engine(settings: PhoneSettings) -> AsrEngine:
@@ -57,3 +59,37 @@ async def build_recognizer_factory(
     )
     path = resolve_model_dir(settings.whisper_model)
     return WhisperRecognizerFactory(await load_whisper_model(path, config, executor), executor)
+
+
+_shared: dict[tuple[str, ...], RecognizerFactory] = {}
+_shared_lock: asyncio.Lock | None = None
+
+
+async def shared_recognizer_factory(settings: PhoneSettings) -> RecognizerFactory:
+    """One recogniser factory per process and engine/model, loaded on first use.
+
+    The phone channel and the Telegram voice notes share it, so the model is in memory
+    once.  Decoding runs in a thread pool sized to the cores (never on the event loop).
+
+    Raises:
+        ModelNotFound, ModelBroken: as :func:`build_recognizer_factory`.
+    """
+    global _shared_lock
+    if _shared_lock is None:
+        _shared_lock = asyncio.Lock()
+    engine = resolve_engine(settings)
+    key = (engine.value, str(settings.vosk_model), settings.whisper_model,
+           str(settings.whisper_beam_size), settings.whisper_prompt)  # fmt: skip
+    async with _shared_lock:
+        factory = _shared.get(key)
+        if factory is None:
+            executor = ThreadPoolExecutor(
+                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="asr"
+            )
+            try:
+                factory = await build_recognizer_factory(settings, executor)
+            except BaseException:
+                executor.shutdown(wait=False)
+                raise
+            _shared[key] = factory
+        return factory

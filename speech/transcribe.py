@@ -26,12 +26,14 @@ from typing import Any
 
 from speech._audioop import audioop
 from speech.asr import RecognizerFactory
-from speech.asr_engine import build_recognizer_factory, resolve_engine
+from speech.asr_engine import build_recognizer_factory, resolve_engine, shared_recognizer_factory
 from speech.errors import CodecError, SpeechError
 from speech.resample import resample
 from speech.settings import AsrEngine, PhoneSettings, from_env
 
 __all__ = [
+    "PIECE_SECONDS",
+    "SharedTranscriber",
     "cer",
     "edit_distance",
     "load_audio",
@@ -144,6 +146,31 @@ async def transcribe_pcm(factory: RecognizerFactory, pcm16k: bytes) -> str:
         return (await rec.finish()).text
     finally:
         await rec.close()
+
+
+#: Whisper sees at most 30 s per decode: longer audio is decoded in pieces of this length.
+PIECE_SECONDS = 25
+
+
+class SharedTranscriber:
+    """Voice notes (Telegram) through the process's shared recogniser, loaded on first use.
+
+    Satisfies ``bot.channels.telegram.voice.Transcriber``.  Audio longer than one decoding
+    window is cut into :data:`PIECE_SECONDS` pieces whose transcripts are joined.
+    """
+
+    def __init__(self, settings: PhoneSettings | None = None) -> None:
+        self.settings = settings or from_env(os.environ)
+
+    async def transcribe(self, pcm16k: bytes) -> str:
+        factory = await shared_recognizer_factory(self.settings)
+        step = PIECE_SECONDS * 16_000 * 2
+        texts = []
+        for i in range(0, len(pcm16k), step):
+            text = (await transcribe_pcm(factory, pcm16k[i : i + step])).strip()
+            if text:
+                texts.append(text)
+        return "，".join(texts)
 
 
 def transcribe_file(

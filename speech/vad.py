@@ -162,6 +162,13 @@ class Endpointer:
         """True between onset and end of an utterance."""
         return self._in_speech
 
+    @property
+    def trailing_silence_ms(self) -> int:
+        """Milliseconds of silence since the caller last spoke (0 while speaking or idle)."""
+        if not self._in_speech or self._silent_run == 0:
+            return 0
+        return (self._silent_run + self._overhang) * self.config.frame_ms
+
     def arm(self, now: float, timeout_s: float | None = None) -> None:
         """Start the no-input timer (call when the bot starts waiting for an answer)."""
         self._deadline = now + (self.config.no_input_s if timeout_s is None else timeout_s)

@@ -238,7 +238,16 @@ def cmd_speech(argv: list[str]) -> int:
         from speech.model_fetch import main as fetch_main
 
         return fetch_main(argv[1:])
-    print("usage: jiesu speech fetch-model [--large] [--dir DIR]", file=sys.stderr)
+    if argv[:1] == ["transcribe"]:
+        from speech.transcribe import main as transcribe_main
+
+        return transcribe_main(argv[1:])
+    print(
+        "usage: jiesu speech fetch-model [--large] [--dir DIR]\n"
+        "       jiesu speech transcribe FILE [--json] [--engine auto|vosk|whisper] [--model M]"
+        " [--beam N]",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from bot.channels.phone import prompts as P
 from bot.channels.phone.prompts import PhoneAction, WrapUpAnswer
 from bot.gateway.rasa_client import BotButton, BotMessage, RasaClient, RasaUnavailable
-from speech.asr import Recognizer, RecognizerFactory, short_answer_grammar
+from speech.asr import Recognizer, RecognizerFactory, SpeculativeRecognizer, short_answer_grammar
 from speech.clock import Clock
 from speech.errors import SpeechError, TransferFailed
 from speech.resample import Resampler
@@ -34,6 +34,8 @@ __all__ = ["CallPhase", "CALL_ENDED", "CallFlow", "FlowDeps", "TurnTiming"]
 log = logging.getLogger("jiesu.phone")
 
 CALL_ENDED = "/call_ended"
+#: Silence after speech before a fixed-cost recogniser starts decoding (of the 500 ms end).
+SPECULATE_AFTER_MS = 160
 DIGIT_TIMEOUT_S = 3.0
 
 
@@ -113,6 +115,9 @@ class CallFlow:
         self._rec: Recognizer | None = None
         self._asr_active = False
         self._resampler = Resampler(8000, 16000)
+        # Early decoding at the start of the end-of-speech silence (see _feed_asr).
+        self._held: list[bytes] = []
+        self._speculated = False
         self._armed = False
         self._digits = ""
         self._digit_deadline = 0.0
@@ -155,7 +160,7 @@ class CallFlow:
                 was_speech = ep.in_speech
                 events = ep.feed(item.pcm, item.at)
                 if was_speech and self._asr_active and self._rec is not None:
-                    await self._rec.accept(self._resampler.convert(item.pcm))
+                    await self._feed_asr(self._resampler.convert(item.pcm))
             elif isinstance(item, DtmfIn):
                 await self._on_digit(item.digit, now)
             events += ep.poll(now)
@@ -209,8 +214,34 @@ class CallFlow:
         self._asr_active = True
         await self._rec.accept(self._resampler.convert(ev.audio))
 
+    async def _feed_asr(self, pcm16k: bytes) -> None:
+        """Pass audio to the recogniser; start decoding early once the caller falls silent.
+
+        A recogniser with a fixed decode cost (Whisper) starts on the audio so far after
+        :data:`SPECULATE_AFTER_MS` of silence; the silence that follows is held back, so its
+        result is used when the utterance ends.  Speech before the end hands the held audio
+        over and the early decode is discarded.
+        """
+        rec = self._rec
+        assert rec is not None
+        silent = self.endpointer.trailing_silence_ms >= SPECULATE_AFTER_MS
+        if silent and isinstance(rec, SpeculativeRecognizer):
+            if not self._speculated:
+                rec.speculate()
+                self._speculated = True
+            self._held.append(pcm16k)
+            return
+        if self._held:
+            for chunk in self._held:
+                await rec.accept(chunk)
+            self._held.clear()
+        self._speculated = False
+        await rec.accept(pcm16k)
+
     async def _finish_asr(self) -> tuple[str, float]:
         assert self._rec is not None
+        self._held.clear()
+        self._speculated = False
         self._asr_active = False
         result = await self._rec.finish()
         return result.text.strip(), result.decode_s

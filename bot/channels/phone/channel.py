@@ -27,7 +27,7 @@ from bot.gateway.app_keys import RASA_CLIENT
 from bot.gateway.rasa_client import RasaClient
 from hotline.channels import Channel
 from speech.asr import RecognizerFactory
-from speech.asr_vosk import VoskRecognizerFactory, load_vosk_model
+from speech.asr_engine import shared_recognizer_factory
 from speech.clock import Clock, MonotonicClock
 from speech.errors import ModelError, SpeechError
 from speech.settings import PhoneSettings, from_env
@@ -78,23 +78,15 @@ class PhoneService:
 
     @classmethod
     async def create(cls, settings: PhoneSettings, rasa: RasaClient) -> PhoneService:
-        """Load the Vosk model (off the loop) and build the production service.
+        """Load the recogniser (``JIESU_ASR_ENGINE``: Vosk if its model is there, else the
+        Whisper model ``make venv`` installs) off the loop and build the production service.
 
         Raises:
-            ModelNotFound: JIESU_VOSK_MODEL is missing or incomplete.
-            ModelBroken: Vosk cannot load it.
+            ModelNotFound: the chosen engine's model is missing (the message names the fix).
+            ModelBroken: the engine cannot load it.
         """
-        executor = ThreadPoolExecutor(
-            max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="vosk"
-        )
-        try:
-            model = await load_vosk_model(settings.vosk_model, executor)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        service = cls(settings, rasa, VoskRecognizerFactory(model, executor), build_tts(settings))
-        service._executor = executor
-        return service
+        recognizers = await shared_recognizer_factory(settings)
+        return cls(settings, rasa, recognizers, build_tts(settings))
 
     async def start(self) -> None:
         """Synthesise fixed prompts, then start answering calls."""

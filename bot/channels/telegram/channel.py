@@ -280,6 +280,11 @@ def setup(
     if not settings.enabled:
         log.info("TELEGRAM_BOT_TOKEN not set: Telegram channel off")
         return
+    if transcriber is None and app.get(TRANSCRIBER) is None:
+        # Voice notes go through the same recogniser as the phone (loaded on first use).
+        from speech.transcribe import SharedTranscriber
+
+        transcriber = SharedTranscriber()
     channel = TelegramChannel(app, settings, transcriber)
     _mask_logs(settings.bot_token)
     app[TELEGRAM_CHANNEL] = channel
