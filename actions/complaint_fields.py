@@ -43,8 +43,11 @@ def fields_from_text(text: str, now: datetime | None = None) -> dict[str, Any]:
     if not t.strip():
         return found
     for extract in (_location, _time, _phone, _name, _flags):
+        # "27号楼" is part of the address, not a date: later fields skip the address.
+        address = found.get("complaint_location")
+        rest = t.replace(address, "，") if address and extract is _time else t
         try:
-            found.update(extract(t, now))
+            found.update(extract(rest, now))
         except Exception:
             log.exception("%s failed on a %d-character message", extract.__name__, len(t))
     return found

@@ -40,6 +40,7 @@ __all__ = [
     "is_question",
     "question_topic",
     "read_reply",
+    "whole_address",
 ]
 
 
@@ -222,7 +223,7 @@ def _own_number_refusal(slot: str, bare: str, channel_phone: str | None) -> bool
 def _read_location(text: str, slots: dict[str, Any]) -> Reading:
     answer = parse_address_answer(text)
     if answer.kind is AnswerKind.ADDRESS and answer.address:
-        values: dict[str, Any] = {"complaint_location": answer.address}
+        values: dict[str, Any] = {"complaint_location": whole_address(text, answer.address)}
         others = _other_fields(text, "complaint_location", slots)
         return Reading(Move.ANSWER, {**others, **values})
     if answer.kind is AnswerKind.QUESTION:
@@ -233,6 +234,37 @@ def _read_location(text: str, slots: dict[str, Any]) -> Reading:
     if others:
         return Reading(Move.OTHER_FIELD, others)
     return Reading(Move.UNCLEAR, problem="utter_problem_location")
+
+
+_CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s]+")
+_INTRO = re.compile(
+    r"^(?:嗯|呃|啊|哦|那个|这个|就是|然后|地址|地点|位置|具体地点|具体位置|是|在|就在|我家在|我家住|"
+    r"我住在|我们在|住在|问题在|发生在)+"
+)
+_TAIL = re.compile(r"(?:那边|这边|那儿|这儿|那里|这里|附近吧|吧|啊|呀|的|了|呢)+$")
+_LONG_DIGITS = re.compile(r"\d{7,}")
+# More than this after the recognised part is a sentence, not the rest of an address.
+_MAX_TAIL = 20
+
+
+def whole_address(text: str, found: str) -> str:
+    """The resident's own words for the address: the recognised part ``found`` extended to
+    its whole clause ("丰台区良乡小区27号楼" even where the gazetteer knows only "丰台区良乡"),
+    without lead-ins ("地址是", "就在"), trailing particles or another field's value."""
+    norm = normalize_text(text)
+    for clause in _CLAUSE_BREAK.split(norm):
+        at = clause.find(found)
+        if at < 0:
+            continue
+        before, after = clause[:at], clause[at + len(found) :]
+        before = "" if _INTRO.fullmatch(before) or not before else _INTRO.sub("", before)
+        if len(before) > _MAX_TAIL or _LONG_DIGITS.search(before):
+            before = ""
+        after = _TAIL.sub("", after)
+        if len(after) > _MAX_TAIL or _LONG_DIGITS.search(after):
+            after = ""
+        return f"{before}{found}{after}"
+    return found
 
 
 def _read_category(
