@@ -17,6 +17,7 @@ which the read-back is asked again.  Every question's wording is a ``domain.yml`
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -32,6 +33,8 @@ from actions.repair import (
     Reading,
     after_miss,
     cancel_check_answer,
+    clean_reply,
+    is_cancel_request,
     is_question,
     question_topic,
     read_reply,
@@ -54,6 +57,8 @@ __all__ = [
 
 log = logging.getLogger("jiesu.actions.form")
 WHICH_FIELD = "?"
+# Words that make a read-back reply a correction even when it ends like a question.
+_CORRECTION_CUE = re.compile(r"不对|错了|改成|改为|应该是|更正|换成|写错|记错")
 CANCEL_CHECK = "cancel_check"
 #: A question missed this many times in a row is not asked again.
 MAX_ASKS = 2
@@ -116,8 +121,9 @@ class ValidateComplaintForm(FormValidationAction):
         slots = all_slots(tracker)
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
         out = self._emergency(text, slots, dispatcher)
+        said = clean_reply(text) or text
         try:
-            reading = read_reply(slot, text, slots, channel_phone=ctx.phone)
+            reading = read_reply(slot, said, slots, channel_phone=ctx.phone)
         except Exception:  # never drop the turn: keep the words for staff to check
             log.exception("reading a reply for %s failed", slot)
             review = [*(slots.get("needs_review") or []), slot]
@@ -126,11 +132,13 @@ class ValidateComplaintForm(FormValidationAction):
             return {**out, slot: None, "cancel_requested": True}
         if reading.move in (Move.ANSWER, Move.DECLINE):
             values = dict(reading.slots)
+            if slot == "complaint_description" and values.get(slot):
+                values[slot] = text.strip()  # the description is kept verbatim
             if slot == "complaint_description" and not slots.get("complaint_category"):
                 found = category_slots(text, parsed_category(tracker))
                 values.update({k: v for k, v in found.items() if not slots.get(k)})
             return {**out, **values, "ask_streak": None}
-        return {**out, **self._miss(slot, text, reading, slots, dispatcher, tracker)}
+        return {**out, **self._miss(slot, said, reading, slots, dispatcher, tracker)}
 
     def _miss(
         self,
@@ -217,7 +225,7 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != CANCEL_CHECK:
             return {CANCEL_CHECK: None}
-        answer = cancel_check_answer(latest_text(tracker) or str(value or ""))
+        answer = cancel_check_answer(clean_reply(latest_text(tracker) or str(value or "")))
         if answer is True:
             return {CANCEL_CHECK: None, "cancel_requested": None, "confirmation": "cancelled"}
         if answer is None and _streak(tracker, CANCEL_CHECK) + 1 < MAX_ASKS:
@@ -232,10 +240,21 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "confirmation":
             return {"confirmation": value}
-        text = latest_text(tracker) or str(value or "")
+        text = clean_reply(latest_text(tracker) or str(value or ""))
         slots = all_slots(tracker)
         out = self._emergency(text, slots, dispatcher)
         pending = tracker.get_slot("pending_correction")
+        if (
+            pending in (None, WHICH_FIELD)
+            and is_question(text, topic_only=False)
+            and not (_CORRECTION_CUE.search(text))
+        ):
+            # "这个要多长时间？" is a question, not a correction of the time
+            normal_h, urgent_h = deadline_hours()
+            remarks = [*(slots.get("resident_remarks") or []), text.strip()[:500]]
+            _utter(dispatcher, f"utter_repair_{question_topic(text, 'confirmation')}",
+                   normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+            return {**out, "confirmation": None, "resident_remarks": remarks}
         reply = parse_confirmation_reply(text, None if pending in (None, WHICH_FIELD) else pending)
         if reply.kind == "confirm":
             return {
@@ -263,6 +282,8 @@ class ValidateComplaintForm(FormValidationAction):
                        normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
                 return {**out, "confirmation": None, "pending_correction": None}
             misses = _streak(tracker, "confirmation") + 1
+            if is_cancel_request(text):
+                return {**out, "confirmation": None, "cancel_requested": True}
             if misses >= MAX_ASKS:
                 # Never lose the complaint: file it as read back, staff check the reply.
                 review = [*(slots.get("needs_review") or []), "confirmation"]

@@ -183,6 +183,8 @@ def parse_confirmation_reply(text: str, pending_field: str | None = None) -> Con
     if not t:
         return ConfirmationReply("unclear")
     bare = _LEADING_FILLERS.sub("", t)
+    if _CANCEL.search(bare) and len(bare) <= 12 and not re.search(r"继续|不取消|别取消", bare):
+        return ConfirmationReply("cancel")
     if pending_field is None and bare and _CONFIRM.match(bare):
         return ConfirmationReply("confirm")  # "那个，确认提交", "嗯 就这样 提交吧"
     if _NO_CHANGE.match(bare or t):

@@ -21,6 +21,7 @@ marked ``needs_review`` for staff, so no question is asked more than twice.  Pur
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "Reading",
     "after_miss",
     "cancel_check_answer",
+    "clean_reply",
     "is_cancel_request",
     "is_question",
     "question_topic",
@@ -118,8 +120,24 @@ class Reading:
     problem: str | None = None
 
 
+_LEAD_FILLERS = re.compile(r"^(?:(?:嗯+|呃+|啊|哦|噢|那个|这个|就是|然后|额)[\s,，。.、~～…]*)+")
+
+
+def clean_reply(text: str) -> str:
+    """The reply without emoji, pictographs and other symbols, and without a spoken lead-in
+    ("嗯，", "那个就是，"): what is interpreted.  Descriptions keep the verbatim text."""
+    kept = "".join(
+        ch
+        for ch in text
+        if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Co", "Cn")
+        and ch not in "\u200d\ufe0f\ufe0e"
+    )
+    kept = kept.strip()
+    return _LEAD_FILLERS.sub("", kept).strip() or kept  # "嗯" alone is an answer
+
+
 def _bare(text: str) -> str:
-    return _PUNCT.sub("", normalize_text(text))
+    return _PUNCT.sub("", normalize_text(clean_reply(text)))
 
 
 def is_cancel_request(text: str) -> bool:
@@ -310,8 +328,10 @@ def cancel_check_answer(text: str) -> bool | None:
     bare = _bare(text)
     if not bare:
         return None
-    if _RESUME.search(bare) or bare.startswith("不") and not _CONFIRM_CANCEL.match(bare):
+    if _RESUME.search(bare):
         return False
     if _CONFIRM_CANCEL.match(bare) or is_cancel_request(bare):
         return True
+    if bare.startswith(("不", "别", "没")):
+        return False  # "不，…" / "别" / "没有": go on
     return None
