@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from nlu import extract_location, extract_person_name, extract_phones, normalize_text
+from hotline.timezone import hotline_now
+from nlu import (
+    extract_location,
+    extract_person_name,
+    extract_phones,
+    extract_time,
+    normalize_text,
+)
 from nlu.negation import affirmed, negated, scope_text
 
 __all__ = [
@@ -211,6 +218,8 @@ def parse_confirmation_reply(text: str, pending_field: str | None = None) -> Con
             field = "contact_name"
         elif not _DENY.match(t) and extract_location(t) is not None and len(t) <= 40:
             field = "complaint_location"
+        elif len(t) <= 20 and extract_time(t, hotline_now()) is not None:
+            field = "complaint_time"  # "时见是昨天晚上": the value says which field
     if field is None:
         if _DENY.match(t) or re.match(r"^(不对|不是|错了|有错|修改|要改)", t):
             return ConfirmationReply("deny")

@@ -232,9 +232,10 @@ def read_reply(
 
 
 def _own_number_refusal(slot: str, bare: str, channel_phone: str | None) -> bool:
-    # "不用" at "用您现在的号码吗？" refuses the offered number, it does not decline a phone.
+    # "不" / "不对" at "用您现在的号码吗？" refuses the offered number (another one is asked);
+    # "不用" / "不需要" declines the question as anywhere else.
     return (
-        slot == "contact_phone" and bool(channel_phone) and bare in ("不用", "不要", "不", "不行")
+        slot == "contact_phone" and bool(channel_phone) and bare in ("不", "不行", "不对", "不是")
     )
 
 
@@ -255,10 +256,6 @@ def _read_location(text: str, slots: dict[str, Any]) -> Reading:
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s]+")
-_INTRO = re.compile(
-    r"^(?:嗯|呃|啊|哦|那个|这个|就是|然后|地址|地点|位置|具体地点|具体位置|是|在|就在|我家在|我家住|"
-    r"我住在|我们在|住在|问题在|发生在)+"
-)
 _TAIL = re.compile(r"(?:那边|这边|那儿|这儿|那里|这里|附近吧|吧|啊|呀|的|了|呢)+$")
 _LONG_DIGITS = re.compile(r"\d{7,}")
 # More than this after the recognised part is a sentence, not the rest of an address.
@@ -274,14 +271,13 @@ def whole_address(text: str, found: str) -> str:
         at = clause.find(found)
         if at < 0:
             continue
-        before, after = clause[:at], clause[at + len(found) :]
-        before = "" if _INTRO.fullmatch(before) or not before else _INTRO.sub("", before)
-        if len(before) > _MAX_TAIL or _LONG_DIGITS.search(before):
-            before = ""
+        after = clause[at + len(found) :]
+        # What comes before the recognised part is a lead-in ("地址是", "就在", or a typo
+        # of one such as "就再"); what follows it is the rest of the address.
         after = _TAIL.sub("", after)
         if len(after) > _MAX_TAIL or _LONG_DIGITS.search(after):
             after = ""
-        return f"{before}{found}{after}"
+        return f"{found}{after}"
     return found
 
 

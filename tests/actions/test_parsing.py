@@ -146,7 +146,6 @@ def test_anonymity(text: str, wish: bool | None) -> None:
         # ...unless the keep phrase itself is negated, or the whole answer refuses.
         ("不用这个号", None),
         ("不是本机", None),
-        ("不用了", None),
         ("不行", None),
         ("不", None),
     ],

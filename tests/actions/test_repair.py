@@ -65,9 +65,16 @@ def test_declining_the_phone_without_an_offered_number(text: str) -> None:
     assert reading.slots.get("contact_phone") == "未留"
 
 
-def test_no_to_the_offered_number_asks_for_another() -> None:
-    reading = read_reply("contact_phone", "不用", FILLED, channel_phone="13800138000")
+@pytest.mark.parametrize("text", ["不", "不对", "不是", "不行", "不用这个号"])
+def test_no_to_the_offered_number_asks_for_another(text: str) -> None:
+    reading = read_reply("contact_phone", text, FILLED, channel_phone="13800138000")
     assert reading.move is Move.UNCLEAR and reading.problem == "utter_problem_phone_other"
+
+
+@pytest.mark.parametrize("text", ["不用", "不用了", "不需要", "不留了"])
+def test_declining_the_offered_number_declines_the_phone(text: str) -> None:
+    reading = read_reply("contact_phone", text, FILLED, channel_phone="13800138000")
+    assert reading.slots == {"contact_phone": "未留"}
 
 
 @pytest.mark.parametrize(
