@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 from tests.sim.driver import (  # noqa: E402
     Conversation,
     StackUrls,
+    every_tipdm_opening,
     find_model,
     population,
     run_many,
@@ -43,6 +44,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--tipdm", type=Path, default=default_tipdm_path())
     p.add_argument("--jobs", type=int, default=4)
+    p.add_argument(
+        "--all-tipdm",
+        action="store_true",
+        help="every TipDM message once, as the opening of a plain resident (ignores --conversations)",
+    )
     p.add_argument("--gateway", help="a running gateway, e.g. http://127.0.0.1:8080")
     p.add_argument("--rasa", help="its Rasa server, e.g. http://127.0.0.1:5005")
     p.add_argument("--desk-key", default="sim-desk-key")
@@ -136,7 +142,10 @@ def write_failures(out: Path, convs: list[Conversation], results: list[list[Chec
 
 
 async def _run(urls: StackUrls, args: argparse.Namespace) -> None:
-    scenarios = population(args.conversations, args.seed, args.tipdm)
+    if args.all_tipdm:
+        scenarios = every_tipdm_opening(args.seed, args.tipdm)
+    else:
+        scenarios = population(args.conversations, args.seed, args.tipdm)
     t0 = time.perf_counter()
     convs = await run_many(urls, scenarios, jobs=args.jobs)
     seconds = time.perf_counter() - t0

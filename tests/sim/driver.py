@@ -313,6 +313,7 @@ class Scenario:
     index: int
     seed: int
     opening: Opening
+    plain: bool = False  # answers every question plainly (no behaviour, no style)
 
 
 # Behaviour mixes: the first list is drawn from, at most one from each group.
@@ -338,6 +339,8 @@ def make_resident(scenario: Scenario) -> Resident:
         wants_confidential=rng.random() < 0.3,
         channel_phone=channel_phone,
     )
+    if scenario.plain:
+        return Resident(truth, [], [], rng)
     names = list(BEHAVIOURS)
     if scenario.opening.source.value == "tipdm" or scenario.opening.emergency:
         names.remove("long_text")  # nobody in danger writes a 2,000-character essay
@@ -374,6 +377,11 @@ def population(n: int, seed: int, tipdm: Path | None, tipdm_share: float = 0.5) 
             opening = HARD_CASES[i % len(HARD_CASES)]
         out.append(Scenario(i, seed, opening))
     return out
+
+
+def every_tipdm_opening(seed: int, tipdm: Path | None) -> list[Scenario]:
+    """Every real message of the TipDM file as the opening of a plain resident."""
+    return [Scenario(i, seed, o, plain=True) for i, o in enumerate(load_tipdm(tipdm))]
 
 
 async def run_many(urls: StackUrls, scenarios: list[Scenario], jobs: int = 4) -> list[Conversation]:
