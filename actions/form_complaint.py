@@ -121,6 +121,12 @@ class ValidateComplaintForm(FormValidationAction):
         slots = all_slots(tracker)
         ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
         out = self._emergency(text, slots, dispatcher)
+        if out.get("urgency") and slot != "complaint_description":
+            # Danger now, said while another question was open: advice given, words kept in
+            # the description; the open question comes again (it is not this reply's answer).
+            # (counted like a miss; never stored as this field's value, see after_miss)
+            missed = self._miss(slot, text, Reading(Move.DECLINE), slots, dispatcher, tracker)
+            return {**out, **missed}
         said = clean_reply(text) or text
         try:
             reading = read_reply(slot, said, slots, channel_phone=ctx.phone)

@@ -106,7 +106,9 @@ async def test_cancel_at_readback_files_nothing(chat: ChatSession, stack, http) 
         before = len(await r.json())
     first = await chat.say("共享单车乱停乱放堵住了小区出口，朝阳区望京西园四区，电话13800138000")
     await answer_until_readback(chat.say, first)
-    done = await chat.say("取消")
+    check = await chat.say("取消")
+    assert "确定不登记了吗" in chat.text_of(check)
+    done = await chat.say("确定")
     assert "已取消" in chat.text_of(done)
     async with http.get(f"{stack.desk_url}/requests.json", params={"api_key": DESK_KEY}) as r:
         assert len(await r.json()) == before

@@ -107,7 +107,7 @@ async def test_real_stack_phone_answers_and_wrap_up(stack) -> None:
         done, heard = await _file_complaint(rasa, f"tel:{call_id}", meta)
         assert ticket_id_in([dict(m) for m in done])
         assert phone_action(done) == "wrap_up"  # the call may end after this reply
-        own_number = next(h for h in heard if "现在的号码" in h)
+        own_number = next(h for h in heard if "来电号码" in h)
         assert "尾号1111" in own_number and "1381111" not in own_number
         # Web and Telegram get the same reply as before: no call control in it.
         web, _ = await _file_complaint(rasa, f"web:{call_id}", {**meta, "channel": "web"})
