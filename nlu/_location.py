@@ -106,9 +106,10 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        Kind.COMMUNITY,  # "建新北区", "角门东区": a name with a directional part
+        Kind.COMMUNITY,  # "建新北区", "角门东区", "青塔一区": a name with a directional or numbered part
         re.compile(
-            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)(?P<area>[东西南北中]区)(?:{_NUM}区|{_NUM}期)?(?![域别])"
+            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)"
+            rf"(?P<area>[东西南北中]区(?:{_NUM}区|{_NUM}期)?|[东西南北中]?{_NUM}区)(?![域别])"
         ),
     ),
     (
@@ -173,7 +174,8 @@ _GAP_WORDS = r"\s|那个|这个|就是|嗯|呃|啊|哦|的|在|那边|这边|那
 _FILLER_GAP = re.compile(rf"^(?:{_GAP_WORDS})*$")
 _FILLERS = re.compile(_GAP_WORDS)
 _PAUSE = re.compile(r"[,，、]")
-_ROAD_INSIDE = re.compile(r"(?:路|街|巷|胡同|[县市省镇乡])(?=.)")
+# "五道口街道幸福西里": a street office said before a compound ends where its 街道 ends
+_ROAD_INSIDE = re.compile(r"(?:街道办事处|街道办|街道|路|街|巷|胡同|[县市省镇乡])(?=.)")
 _ADMIN_INSIDE = re.compile(r"[县市省镇乡](?=.)")
 _LEAD_WORDS = re.compile(
     r"导致|位于|施工|反映|投诉|举报|经过|沿着|靠近|前往|来到|途经|路过|发现|出现|附近的|对面的|旁边的"
@@ -181,7 +183,8 @@ _LEAD_WORDS = re.compile(
 _SUBAREA_TAIL = re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中]区|{_NUM}期)$")
 _ROAD_SUFFIX = re.compile(r"(?:大街|大道|路|街|胡同|巷|条)$")
 # gazetteer forms with their administrative suffix are never swallowed by a guessed name
-_FULL_ADMIN_FORM = re.compile(r"(?:区|县|街道|镇|乡|地区)$")
+# ("良乡" is a bare name that ends in 乡: two characters must come before the suffix)
+_FULL_ADMIN_FORM = re.compile(r"..(?:区|县|街道|镇|乡|地区)$")
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,13 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
         # "…万家丽路锦楚国际星城": a compound's name starts after a road said before it;
         # "M市吉星路", "导致万家丽路": a name starts after a city/county or a verb
         inside = _ROAD_INSIDE if kind in (Kind.COMMUNITY, Kind.LANDMARK) else _ADMIN_INSIDE
-        cuts = list(inside.finditer(m.group("name"))) + list(_LEAD_WORDS.finditer(m.group("name")))
+        name = m.group("name")
+        cuts = [
+            c
+            for c in inside.finditer(name)
+            # "良乡花园": a 乡/镇 that leaves less than a two-character name is the town's own
+            if c.group(0) not in "乡镇" or len(name) - c.end() >= 2
+        ] + list(_LEAD_WORDS.finditer(name))
         if cuts:
             start += max(c.end() for c in cuts)
             if m.end("name") - start < 2:
@@ -286,7 +295,7 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
             tok = _pattern_token(kind, m)
             if tok is not None:
                 tokens.setdefault((tok.kind, tok.start, tok.end), tok)
-                if kind is Kind.ROAD:
+                if kind in (Kind.STREET, Kind.ROAD):
                     starts.add(tok.end)  # a compound may be named right after its road
     for m in _POSITION_ANYWHERE.finditer(text):  # overlapping: "院里面" holds "里面"
         tokens.setdefault(
@@ -391,9 +400,11 @@ def _resolve(
             for k in overlapping
         )
         # "中关村大街" beats the community "中关村"; a known name beats a same-size guess
+        # "天通苑街道" beats the compound guessed in "天通苑"
+        office = tok.kind is Kind.STREET and bool(_FULL_ADMIN_FORM.search(tok.text))
         if (
             longer
-            and tok.kind in (Kind.ROAD, Kind.COMMUNITY)
+            and (tok.kind in (Kind.ROAD, Kind.COMMUNITY) or office)
             and tok.end >= max(k.end for k in overlapping)
         ):
             for k in overlapping:
