@@ -176,6 +176,7 @@ _FILLERS = re.compile(_GAP_WORDS)
 _PAUSE = re.compile(r"[,，、]")
 # "五道口街道幸福西里": a street office said before a compound ends where its 街道 ends
 _ROAD_INSIDE = re.compile(r"(?:街道办事处|街道办|街道|路|街|巷|胡同|[县市省镇乡])(?=.)")
+_ADMIN_BOUNDARY = re.compile(r"[区县市省]")
 _ADMIN_INSIDE = re.compile(r"[县市省镇乡](?=.)")
 _LEAD_WORDS = re.compile(
     r"导致|位于|施工|反映|投诉|举报|经过|沿着|靠近|前往|来到|途经|路过|发现|出现|附近的|对面的|旁边的"
@@ -260,8 +261,8 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
         cuts = [
             c
             for c in inside.finditer(name)
-            # "良乡花园": a 乡/镇 that leaves less than a two-character name is the town's own
-            if c.group(0) not in "乡镇" or len(name) - c.end() >= 2
+            # "良乡花园", "花乡西里": a 乡/镇 after a single character is part of the town's name
+            if c.group(0) not in "乡镇" or len(_ADMIN_BOUNDARY.split(name[: c.start()])[-1]) >= 2
         ] + list(_LEAD_WORDS.finditer(name))
         if cuts:
             start += max(c.end() for c in cuts)
