@@ -109,7 +109,7 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.COMMUNITY,  # "建新北区", "角门东区", "青塔一区": a name with a directional or numbered part
         re.compile(
             rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)"
-            rf"(?P<area>[东西南北中]区(?:{_NUM}区|{_NUM}期)?|[东西南北中]?{_NUM}区)(?![域别])"
+            rf"(?P<area>[东西南北中]区(?:{_NUM}区|{_NUM}期)?|(?<![A-Za-z\d])[东西南北中]?{_NUM}区)(?![域别])"
         ),
     ),
     (
@@ -131,6 +131,17 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     # "望京SOHO", "蓝色港湾CBD": a Latin-letter name said right after an area name; weak
     (Kind.COMMUNITY, re.compile(r"(?P<name>[A-Z][A-Za-z]{1,9})(?![A-Za-z\d])")),
     (Kind.LANDMARK, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
+)
+# what turns a known place name into a compound or road name ("良乡" + "西里" / "路")
+_AFTER_PLACE: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        Kind.COMMUNITY,
+        re.compile(
+            rf"(?:小区|花园|家园|公寓|新村|大院|[东西南北中]里|[东西南北中]?苑|[东西南北中]区|"
+            rf"[东西南北中]?{_NUM}区)(?:{_NUM}期|[东西南北中]?{_NUM}区|[东西南北中]区)?(?![域别])"
+        ),
+    ),
+    (Kind.ROAD, re.compile(_ROAD_END)),
 )
 _SIDE = re.compile(r"[前后旁下外内]")
 # "望京SOHO T2": a tower of a named compound
@@ -262,7 +273,7 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
             c
             for c in inside.finditer(name)
             # "良乡花园", "花乡西里": a 乡/镇 after a single character is part of the town's name
-            if c.group(0) not in "乡镇" or len(_ADMIN_BOUNDARY.split(name[: c.start()])[-1]) >= 2
+            if c.group(0) not in "乡镇" or len(_ADMIN_BOUNDARY.split(name[: c.start()])[-1]) != 1
         ] + list(_LEAD_WORDS.finditer(name))
         if cuts:
             start += max(c.end() for c in cuts)
@@ -282,6 +293,22 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
         weak = True  # only next to another address part
     name_end = m.end("name") if has_name else -1
     return _Token(kind, start, m.end(), surface, weak=weak, name_end=name_end)
+
+
+def _named_after_places(text: str, gaz: list[_Token]) -> list[_Token]:
+    """Compounds and roads named after a known place: "良乡花园", "仁和西里", "永顺路"."""
+    out = []
+    for g in gaz:
+        if g.kind is Kind.DISTRICT or g.text.endswith(("社区", "村")):
+            continue
+        for kind, pattern in _AFTER_PLACE:
+            m = pattern.match(text, g.end)
+            if m is None:
+                continue
+            surface = text[g.start : m.end()]
+            weak = g.weak and kind is Kind.COMMUNITY and _is_weak_compound(surface, len(g.text))
+            out.append(_Token(kind, g.start, m.end(), surface, weak=weak, name_end=g.end))
+    return out
 
 
 def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
@@ -587,7 +614,8 @@ def _tokens(text: str) -> list[_Token]:
     gaz = _gazetteer_tokens(text)
     starts = {g.end for g in gaz}
     blocked = [(p.start, p.end) for p in find_phones(text)]
-    return _merge_named_areas(_resolve(gaz, _generic_tokens(text, starts), blocked))
+    generic = _generic_tokens(text, starts) + _named_after_places(text, gaz)
+    return _merge_named_areas(_resolve(gaz, generic, blocked))
 
 
 @dataclass(frozen=True)
