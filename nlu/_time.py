@@ -65,6 +65,7 @@ _NUMBERED_THING = re.compile(
     r"座|幢|库|仓|棚|厂|店|亭|井|杆|桩|台|闸|桥|站|区|街|巷|胡同|通道|入口|出口)"
 )
 _DAY_NUMBER = re.compile(r"(?P<before>.?)(?P<n>[\d一二三四五六七八九十两]{1,4})号")
+_PAUSES = ",，。、 "
 _SPOKEN_PERIOD = {"1D": "每天", "7D": "每周", "1M": "每月", "1Y": "每年", "1H": "每小时"}
 _WEEKDAYS = "一二三四五六日"
 
@@ -274,7 +275,7 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
         logger.debug("jionlp.extract_time failed", exc_info=True)
         return []
     found: list[_Found] = []
-    for item in items:
+    for item in map(_strip_pauses, items):
         start, end = item["offset"]
         if any(s < end and start < e for s, e in masked):
             continue
@@ -307,9 +308,31 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
     return found
 
 
+def _strip_pauses(item: dict[str, Any]) -> dict[str, Any]:
+    """jionlp glues the pauses before a time to it (",从昨天下午三点"): cut them off."""
+    raw = str(item["text"])
+    text = raw.lstrip(_PAUSES)
+    if text == raw or not text:
+        return item
+    start, end = item["offset"]
+    return item | {"text": text, "offset": [start + len(raw) - len(text), end]}
+
+
 def _delta_days(delta: dict[str, Any]) -> float:
     factors = {"year": 365, "month": 30, "day": 1, "hour": 1 / 24, "minute": 1 / 1440}
     return sum(float(v) * factors.get(k, 0) for k, v in delta.items() if isinstance(v, int | float))
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the masked spans turned into pauses, offsets unchanged.
+
+    jionlp then cannot glue a room number to the time after it ("…2单元502，从昨天下午三点"
+    read as one mention that overlaps the address and is dropped).
+    """
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "。" * (end - start)
+    return "".join(chars)
 
 
 def _names_a_thing(text: str, start: int, end: int) -> bool:
@@ -355,7 +378,7 @@ def find_time(
     now = _as_beijing(now)
     rules = _rule_based(text, now)
     taken = [(f.start, f.end) for f in rules] + list(masked or [])
-    jio = _jio_extract(text, now, taken)
+    jio = _jio_extract(_blank(text, masked or []), now, taken)
     found = [f for f in rules + jio if not _names_a_thing(text, f.start, f.end)]
     candidates = sorted(found, key=lambda f: (f.start, -(f.end - f.start)))
     return candidates[0].mention if candidates else None

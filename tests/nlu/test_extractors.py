@@ -240,3 +240,10 @@ def test_time_skips_numbered_compound_address(now: datetime) -> None:
     assert loc is not None and loc.full == "朝阳区青塔一区27号楼"
     mention = nlu.extract_time(text, now)
     assert mention is not None and mention.iso.startswith("2026-11-24T20:00")
+
+
+def test_time_right_after_a_room_number(now: datetime) -> None:
+    """jionlp reads "2单元502，从昨天下午三点" as one mention; the address part is not the time."""
+    mention = nlu.extract_time("昌平区天通苑街道阳光东区5号楼2单元502，从昨天下午三点就停水了", now)
+    assert mention is not None and mention.text == "从昨天下午三点"
+    assert mention.iso.startswith("2026-11-24T15:00")
