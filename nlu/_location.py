@@ -106,9 +106,10 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        Kind.COMMUNITY,  # "建新北区", "角门东区": a name with a directional part
+        Kind.COMMUNITY,  # "建新北区", "角门东区", "青塔一区": a name with a directional or numbered part
         re.compile(
-            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)(?P<area>[东西南北中]区)(?:{_NUM}区|{_NUM}期)?(?![域别])"
+            rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}?)"
+            rf"(?P<area>[东西南北中]区(?:{_NUM}区|{_NUM}期)?|(?<![A-Za-z\d])[东西南北中]?{_NUM}区)(?![域别])"
         ),
     ),
     (
@@ -130,6 +131,17 @@ _GENERIC: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     # "望京SOHO", "蓝色港湾CBD": a Latin-letter name said right after an area name; weak
     (Kind.COMMUNITY, re.compile(r"(?P<name>[A-Z][A-Za-z]{1,9})(?![A-Za-z\d])")),
     (Kind.LANDMARK, re.compile(rf"(?![区县市省])(?P<name>{_NAME_CHAR}{{2,8}}){_POSITION}")),
+)
+# what turns a known place name into a compound or road name ("良乡" + "西里" / "路")
+_AFTER_PLACE: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        Kind.COMMUNITY,
+        re.compile(
+            rf"(?:小区|花园|家园|公寓|新村|大院|[东西南北中]里|[东西南北中]?苑|[东西南北中]区|"
+            rf"[东西南北中]?{_NUM}区)(?:{_NUM}期|[东西南北中]?{_NUM}区|[东西南北中]区)?(?![域别])"
+        ),
+    ),
+    (Kind.ROAD, re.compile(_ROAD_END)),
 )
 _SIDE = re.compile(r"[前后旁下外内]")
 # "望京SOHO T2": a tower of a named compound
@@ -173,7 +185,9 @@ _GAP_WORDS = r"\s|那个|这个|就是|嗯|呃|啊|哦|的|在|那边|这边|那
 _FILLER_GAP = re.compile(rf"^(?:{_GAP_WORDS})*$")
 _FILLERS = re.compile(_GAP_WORDS)
 _PAUSE = re.compile(r"[,，、]")
-_ROAD_INSIDE = re.compile(r"(?:路|街|巷|胡同|[县市省镇乡])(?=.)")
+# "五道口街道幸福西里": a street office said before a compound ends where its 街道 ends
+_ROAD_INSIDE = re.compile(r"(?:街道办事处|街道办|街道|路|街|巷|胡同|[县市省镇乡])(?=.)")
+_ADMIN_BOUNDARY = re.compile(r"[区县市省]")
 _ADMIN_INSIDE = re.compile(r"[县市省镇乡](?=.)")
 _LEAD_WORDS = re.compile(
     r"导致|位于|施工|反映|投诉|举报|经过|沿着|靠近|前往|来到|途经|路过|发现|出现|附近的|对面的|旁边的"
@@ -181,7 +195,8 @@ _LEAD_WORDS = re.compile(
 _SUBAREA_TAIL = re.compile(rf"(?:[东西南北中]?{_NUM}区|[东西南北中]区|{_NUM}期)$")
 _ROAD_SUFFIX = re.compile(r"(?:大街|大道|路|街|胡同|巷|条)$")
 # gazetteer forms with their administrative suffix are never swallowed by a guessed name
-_FULL_ADMIN_FORM = re.compile(r"(?:区|县|街道|镇|乡|地区)$")
+# ("良乡" is a bare name that ends in 乡: two characters must come before the suffix)
+_FULL_ADMIN_FORM = re.compile(r"..(?:区|县|街道|镇|乡|地区)$")
 
 
 @dataclass(frozen=True)
@@ -253,7 +268,13 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
         # "…万家丽路锦楚国际星城": a compound's name starts after a road said before it;
         # "M市吉星路", "导致万家丽路": a name starts after a city/county or a verb
         inside = _ROAD_INSIDE if kind in (Kind.COMMUNITY, Kind.LANDMARK) else _ADMIN_INSIDE
-        cuts = list(inside.finditer(m.group("name"))) + list(_LEAD_WORDS.finditer(m.group("name")))
+        name = m.group("name")
+        cuts = [
+            c
+            for c in inside.finditer(name)
+            # "良乡花园", "花乡西里": a 乡/镇 after a single character is part of the town's name
+            if c.group(0) not in "乡镇" or len(_ADMIN_BOUNDARY.split(name[: c.start()])[-1]) != 1
+        ] + list(_LEAD_WORDS.finditer(name))
         if cuts:
             start += max(c.end() for c in cuts)
             if m.end("name") - start < 2:
@@ -274,6 +295,22 @@ def _pattern_token(kind: Kind, m: re.Match[str]) -> _Token | None:
     return _Token(kind, start, m.end(), surface, weak=weak, name_end=name_end)
 
 
+def _named_after_places(text: str, gaz: list[_Token]) -> list[_Token]:
+    """Compounds and roads named after a known place: "良乡花园", "仁和西里", "永顺路"."""
+    out = []
+    for g in gaz:
+        if g.kind is Kind.DISTRICT or g.text.endswith(("社区", "村")):
+            continue
+        for kind, pattern in _AFTER_PLACE:
+            m = pattern.match(text, g.end)
+            if m is None:
+                continue
+            surface = text[g.start : m.end()]
+            weak = g.weak and kind is Kind.COMMUNITY and _is_weak_compound(surface, len(g.text))
+            out.append(_Token(kind, g.start, m.end(), surface, weak=weak, name_end=g.end))
+    return out
+
+
 def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
     """Pattern tokens; names are also tried from ``starts`` (ends of gazetteer names)."""
     tokens: dict[tuple[Kind, int, int], _Token] = {}
@@ -286,7 +323,7 @@ def _generic_tokens(text: str, starts: set[int]) -> list[_Token]:
             tok = _pattern_token(kind, m)
             if tok is not None:
                 tokens.setdefault((tok.kind, tok.start, tok.end), tok)
-                if kind is Kind.ROAD:
+                if kind in (Kind.STREET, Kind.ROAD):
                     starts.add(tok.end)  # a compound may be named right after its road
     for m in _POSITION_ANYWHERE.finditer(text):  # overlapping: "院里面" holds "里面"
         tokens.setdefault(
@@ -391,9 +428,11 @@ def _resolve(
             for k in overlapping
         )
         # "中关村大街" beats the community "中关村"; a known name beats a same-size guess
+        # "天通苑街道" beats the compound guessed in "天通苑"
+        office = tok.kind is Kind.STREET and bool(_FULL_ADMIN_FORM.search(tok.text))
         if (
             longer
-            and tok.kind in (Kind.ROAD, Kind.COMMUNITY)
+            and (tok.kind in (Kind.ROAD, Kind.COMMUNITY) or office)
             and tok.end >= max(k.end for k in overlapping)
         ):
             for k in overlapping:
@@ -575,7 +614,8 @@ def _tokens(text: str) -> list[_Token]:
     gaz = _gazetteer_tokens(text)
     starts = {g.end for g in gaz}
     blocked = [(p.start, p.end) for p in find_phones(text)]
-    return _merge_named_areas(_resolve(gaz, _generic_tokens(text, starts), blocked))
+    generic = _generic_tokens(text, starts) + _named_after_places(text, gaz)
+    return _merge_named_areas(_resolve(gaz, generic, blocked))
 
 
 @dataclass(frozen=True)

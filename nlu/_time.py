@@ -59,6 +59,13 @@ _VAGUE = re.compile(
     r"^(?:一)?(?:早上|早晨|上午|中午|下午|傍晚|晚上|夜里|夜间|半夜|深夜|凌晨|白天|夏天|冬天|春天|秋天)$"
 )
 _HABITUAL = re.compile(r"(?:每天|天天|每晚|每天晚上|每到|一到)[^，。,.!！?？]{0,4}$")
+# "27号楼", "8号院", "3号线": a number with 号 that names a place or a thing, not a day
+_NUMBERED_THING = re.compile(
+    r"(?:楼|院|门|线|单元|室|房(?![租东])|铺|馆|厅|口|地块|车|位|床|机|柜|箱|摊|档|窗|码|栋|"
+    r"座|幢|库|仓|棚|厂|店|亭|井|杆|桩|台|闸|桥|站|区|街|巷|胡同|通道|入口|出口)"
+)
+_DAY_NUMBER = re.compile(r"(?P<before>.?)(?P<n>[\d一二三四五六七八九十两]{1,4})号")
+_PAUSES = ",，。、 "
 _SPOKEN_PERIOD = {"1D": "每天", "7D": "每周", "1M": "每月", "1Y": "每年", "1H": "每小时"}
 _WEEKDAYS = "一二三四五六日"
 
@@ -268,7 +275,7 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
         logger.debug("jionlp.extract_time failed", exc_info=True)
         return []
     found: list[_Found] = []
-    for item in items:
+    for item in map(_strip_pauses, items):
         start, end = item["offset"]
         if any(s < end and start < e for s, e in masked):
             continue
@@ -301,9 +308,56 @@ def _jio_extract(text: str, now: datetime, masked: list[tuple[int, int]]) -> lis
     return found
 
 
+def _strip_pauses(item: dict[str, Any]) -> dict[str, Any]:
+    """jionlp glues the pauses before a time to it (",从昨天下午三点"): cut them off."""
+    raw = str(item["text"])
+    text = raw.lstrip(_PAUSES)
+    if text == raw or not text:
+        return item
+    start, end = item["offset"]
+    return item | {"text": text, "offset": [start + len(raw) - len(text), end]}
+
+
 def _delta_days(delta: dict[str, Any]) -> float:
     factors = {"year": 365, "month": 30, "day": 1, "hour": 1 / 24, "minute": 1 / 1440}
     return sum(float(v) * factors.get(k, 0) for k, v in delta.items() if isinstance(v, int | float))
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the masked spans turned into pauses, offsets unchanged.
+
+    jionlp then cannot glue a room number to the time after it ("…2单元502，从昨天下午三点"
+    read as one mention that overlaps the address and is dropped).
+    """
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = "。" * (end - start)
+    return "".join(chars)
+
+
+def _names_a_thing(text: str, start: int, end: int) -> bool:
+    """Whether a "N号" inside ``text[start:end]`` is a building, gate, line ... not a day.
+
+    A 号 after 月 is a day ("5月27号"); otherwise it is not a day when a place or thing
+    word follows ("27号楼", "12号楼2单元", "3号线"), the number is no day of a month
+    ("45号") or a letter, 甲/乙 or 第 stands before it ("A3号", "第3号").
+    """
+    for m in _DAY_NUMBER.finditer(text, max(0, start - 1), end):
+        if m.end() <= start:
+            continue
+        if m.group("before") == "月":
+            continue
+        day = _number(m.group("n"))
+        before = m.group("before")
+        if (
+            _NUMBERED_THING.match(text, m.end())
+            or not 1 <= day <= 31
+            or not float(day).is_integer()
+            or (before.isascii() and before.isalpha())
+            or before in ("甲", "乙", "丙", "丁", "第")
+        ):
+            return True
+    return False
 
 
 def find_time(
@@ -324,8 +378,9 @@ def find_time(
     now = _as_beijing(now)
     rules = _rule_based(text, now)
     taken = [(f.start, f.end) for f in rules] + list(masked or [])
-    jio = _jio_extract(text, now, taken)
-    candidates = sorted(rules + jio, key=lambda f: (f.start, -(f.end - f.start)))
+    jio = _jio_extract(_blank(text, masked or []), now, taken)
+    found = [f for f in rules + jio if not _names_a_thing(text, f.start, f.end)]
+    candidates = sorted(found, key=lambda f: (f.start, -(f.end - f.start)))
     return candidates[0].mention if candidates else None
 
 

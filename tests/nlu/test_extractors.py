@@ -187,3 +187,63 @@ def test_classify() -> None:
     assert pred.leaf == "噪音扰民" and pred.gov_class == "环境保护"
     assert len(pred.top3) == 3 and pred.top3[0][0] == pred.leaf
     assert nlu.classify_category("").low_confidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "27号楼有噪音",
+        "8号院门口堆垃圾",
+        "5号门一直锁着",
+        "地铁3号线太挤了",
+        "12号楼2单元漏水",
+        "十二号楼二单元楼道灯坏了",
+        "我住三号院",
+        "17号铺面在装修",
+        "6号地块在施工",
+        "B2层12号车位被占了",
+        "3号口的电梯坏了",
+        "20号馆门口排大队",
+        "45号停电",
+        "甲3号门口有垃圾",
+        "从5号楼开始就停电",
+        "二十七号楼的暖气不热",
+        "9号线车厢里太热",
+    ],
+)
+def test_numbered_things_are_not_days(text: str, now: datetime) -> None:
+    assert nlu.extract_time(text, now) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("27号那天停电了", "2026-11-27"),
+        ("11月27号停电", "2026-11-27"),
+        ("我二十号去办的", "2026-11-20"),
+        ("地铁3号线20号起停运", "2026-11-20"),
+        ("5号上午十点来修的", "2026-11-05"),
+        ("11月3号楼下开始施工", "2026-11-03"),
+        ("12号楼2单元15号晚上停的水", "2026-11-15"),
+        ("18号房东来收的钱", "2026-11-18"),
+    ],
+)
+def test_days_with_hao_still_read(text: str, day: str, now: datetime) -> None:
+    mention = nlu.extract_time(text, now)
+    assert mention is not None and mention.kind in ("point", "span"), mention
+    assert mention.iso.startswith(day), mention
+
+
+def test_time_skips_numbered_compound_address(now: datetime) -> None:
+    text = "朝阳区青塔一区27号楼昨天晚上八点停水"
+    loc = nlu.extract_location(text)
+    assert loc is not None and loc.full == "朝阳区青塔一区27号楼"
+    mention = nlu.extract_time(text, now)
+    assert mention is not None and mention.iso.startswith("2026-11-24T20:00")
+
+
+def test_time_right_after_a_room_number(now: datetime) -> None:
+    """jionlp reads "2单元502，从昨天下午三点" as one mention; the address part is not the time."""
+    mention = nlu.extract_time("昌平区天通苑街道阳光东区5号楼2单元502，从昨天下午三点就停水了", now)
+    assert mention is not None and mention.text == "从昨天下午三点"
+    assert mention.iso.startswith("2026-11-24T15:00")
