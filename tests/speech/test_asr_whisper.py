@@ -272,7 +272,8 @@ async def test_speculation_is_reused_only_without_new_audio() -> None:
     rec.speculate()
     await rec.accept(_tone(0.4))  # the caller went on speaking
     await rec.finish()
-    assert [c["n"] for c in eng.model.calls[1:]] == [12800, 19200]
+    # the early decode may still be running when the final one starts: order is free
+    assert sorted(c["n"] for c in eng.model.calls[1:]) == [12800, 19200]
 
 
 async def test_utterance_is_capped_at_the_whisper_window() -> None:

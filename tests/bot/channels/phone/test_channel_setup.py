@@ -37,8 +37,18 @@ async def test_port_zero_disables_phone() -> None:
 async def test_missing_model_disables_phone_with_the_fix_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    env = {"JIESU_SIP_PORT": "5080", "JIESU_SIP_HOST": "127.0.0.1",
+    env = {"JIESU_SIP_PORT": "5080", "JIESU_SIP_HOST": "127.0.0.1", "JIESU_ASR_ENGINE": "vosk",
            "JIESU_VOSK_MODEL": str(tmp_path / "none")}  # fmt: skip
     with caplog.at_level(logging.ERROR, logger="jiesu.phone"):
         assert await _run_app(env) is None
     assert "jiesu speech fetch-model" in caplog.text
+
+
+async def test_missing_whisper_model_names_make_venv(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = {"JIESU_SIP_PORT": "5080", "JIESU_SIP_HOST": "127.0.0.1", "JIESU_ASR_ENGINE": "whisper",
+           "JIESU_WHISPER_MODEL": str(tmp_path / "no-whisper")}  # fmt: skip
+    with caplog.at_level(logging.ERROR, logger="jiesu.phone"):
+        assert await _run_app(env) is None
+    assert "make venv" in caplog.text
