@@ -30,6 +30,7 @@ from actions.complaint_fields import fields_from_text
 from actions.parsing import has_cjk, is_meaningful
 from actions.slot_values import UNKNOWN_LOCATION, FieldResult, value_for_field
 from nlu import AnswerKind, normalize_text, parse_address_answer
+from nlu import is_question as nlu_is_question
 
 __all__ = [
     "OPTIONAL_SLOTS",
@@ -81,16 +82,9 @@ _DECLINE = re.compile(
     r"^(?:嗯|呃|那个)?(?:不用|不需要|没有|没|无所谓|都行|随便|不必|跳过|不想说|不方便|不知道|不清楚|"
     r"不记得|不确定|说不清|不用了|不需要了|没必要|不想留|不留|不给|算了)(?:了|吧|啊|呢|谢谢|的)*$"
 )
-_QUESTION_END = re.compile(r"(?:[?？]|[吗呢么嘛][啊呀哈]?)[\s,，。.!！?？~～…]*$")
-_QUESTION_START = re.compile(
-    r"^(?:请问|问一下|我想问|想问一下|那|那你们|你们|这个)?(?:为什么|为啥|怎么|多久|多长时间|什么时候|"
-    r"啥时候|几天|哪个|哪里|哪儿|谁|能不能|能否|可不可以|是不是|有没有|要不要|凭什么|干嘛|干什么)"
-)
-_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
-_REMARK = re.compile(
-    r"^(?:嗯|呃|那个|这个)?(?:我|让我|你)?(?:先|再)?(?:想想|想一想|想一下|等等|等一下|等一会儿?|稍等|"
-    r"稍等一下|查一下|看看|看一下|问问|问一下家里人|找找|找一下|回头再说|一会儿再说|待会儿?再说)"
-    r"(?:吧|啊|哈|了|再说)*$"
+_WAIT = re.compile(
+    r"^(?:我|让我|你)?(?:先|再)?(?:想想|想一想|想一下|等等|等一下|等一会儿?|稍等|稍等一下|查一下|看看|"
+    r"看一下|问问|找找|找一下|回头再说|一会儿再说|待会儿?再说)"
 )
 _SHORT_QUESTION = 12
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -98,7 +92,7 @@ _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("department", re.compile(r"归谁管|谁管|哪个部门|哪个单位|谁负责|找谁|管不管|哪里管|哪管")),
     ("privacy", re.compile(r"泄露|泄漏|透露|保密|隐私|知道是我|告诉别人|报复")),
     ("why", re.compile(r"为什么要|为啥要|干嘛要|干什么要|有什么用|必须|一定要|非要")),
-    ("wait", _REMARK),
+    ("wait", _WAIT),
 )
 
 
@@ -146,22 +140,18 @@ def is_cancel_request(text: str) -> bool:
 
 
 def is_question(text: str, *, topic_only: bool = True) -> bool:
-    """A question or remark addressed to the hotline rather than an answer.
+    """A question or remark addressed to the hotline rather than an answer
+    (:func:`nlu.is_question`).
 
     Spoken questions often lack a question mark: a short reply that asks about the
     deadline, the department, privacy or why a field is needed counts too (unless
-    ``topic_only`` is False: then only question marks, question words and remarks count).
+    ``topic_only`` is False: then only what :func:`nlu.is_question` sees counts).
     """
-    norm = normalize_text(text).strip()
-    bare = _bare(norm)
+    bare = _bare(text)
     if not bare:
         return False
-    return bool(
-        _QUESTION_END.search(norm)
-        or _QUESTION_START.match(bare)
-        or _A_NOT_A.search(bare)
-        or _REMARK.match(bare)
-        or (topic_only and len(bare) <= _SHORT_QUESTION and question_topic(bare) != "other")
+    return nlu_is_question(normalize_text(clean_reply(text))) or (
+        topic_only and len(bare) <= _SHORT_QUESTION and question_topic(bare) != "other"
     )
 
 

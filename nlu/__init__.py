@@ -5,7 +5,7 @@ Heavy resources (jieba dictionary, gazetteer, classifier, jionlp) load lazily on
 use and are cached thread-safely.
 """
 
-from ._answers import AddressAnswer, AnswerKind, parse_address_answer
+from ._answers import AddressAnswer, AnswerKind, is_question, parse_address_answer
 from ._classifier import LOW_CONFIDENCE_THRESHOLD, classify_category
 from ._emergency import EmergencyAssessment, EmergencyLevel, assess_emergency, detect_emergency
 from ._location import extract_location
@@ -43,5 +43,6 @@ __all__ = [
     "load_taxonomy",
     "normalize_phone",
     "normalize_text",
+    "is_question",
     "parse_address_answer",
 ]

@@ -21,7 +21,7 @@ from ._phones import find_phones
 from ._time import find_time
 from ._types import Location
 
-__all__ = ["AddressAnswer", "AnswerKind", "parse_address_answer"]
+__all__ = ["AddressAnswer", "AnswerKind", "is_question", "parse_address_answer"]
 
 
 class AnswerKind(Enum):
@@ -144,6 +144,12 @@ def _is_question(clause: _Clause) -> bool:
         or bool(_REMARK.search(text))
         or bool(_A_NOT_A.search(text))
     )
+
+
+def is_question(text: str) -> bool:
+    """A question or a remark for the agent ("你们多久能处理？", "这归谁管", "我先想想"),
+    in any clause of ``text``: the one rule the address reader and the form's repair share."""
+    return any(_is_question(c) for c in _clauses(normalize_text(text)))
 
 
 def _clean(text: str) -> str:
