@@ -25,10 +25,10 @@ __all__ = ["CLAUSE_BREAKS", "affirmed", "is_negated", "negated", "scope_text"]
 
 CLAUSE_BREAKS = "，,。.！!？?；;、"
 _BREAK = re.compile(f"[{re.escape(CLAUSE_BREAKS)}]")
-_NEGATOR = r"(?:不|没|未|无|(?<![特分区个级])别)"
+_NEGATOR = r"(?:不|没|未|无需|无|甭|(?<![特分区个级])别)"
 # Longest first, so "不是很" is read as one hedge rather than "不是" + "很".
-_DEGREE = r"(?:是很|是太|是特别|是非常|是十分|是|很|太|够|算|怎么|大|有|能|法|想|要|用)"
-_DIRECT = re.compile(f"{_NEGATOR}{_DEGREE}?$")
+_DEGREE = r"(?:是很|是太|是特别|是非常|是十分|是|很|太|够|算|怎么|大|有|能|法|想|要|用|需要|必|觉得|上|那么|再|非常|十分|特别)*"
+_DIRECT = re.compile(f"{_NEGATOR}{_DEGREE}$")
 _HEDGE = re.compile(r"(谈不上|算不上|说不上|不觉得)")
 _NOISE = re.compile(r"[\s\"'“”‘’（）()~～…:：]+")
 

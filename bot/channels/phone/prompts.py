@@ -6,6 +6,7 @@ import re
 from enum import Enum
 
 from bot.gateway.rasa_client import BotButton, BotMessage
+from nlu.negation import is_negated
 from speech.tts_text import speak_masked_numbers
 
 __all__ = [
@@ -61,12 +62,9 @@ _NOT_SPOKEN = re.compile(r"[*_#`>|\[\]]|[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0
 # Not part of what a caller says for a title (市容环境·噪音 is said 市容环境噪音).
 _TITLE_NOISE = re.compile(r"[\s·・]")
 _PUNCT = re.compile(r"[\s。，、！？,.!?；;：:…~～]")
-# A negation right before a title ("不需要保密", "不是很满意", "别取消"); punctuation in
-# between ends its scope ("不，需要保密" is not negated).
-_NEGATED = re.compile(
-    r"(?:不|没|别|未|无需|甭)"
-    r"(?:是|用|需要|要|必|想|有|太|很|非常|十分|特别|觉得|怎么|大|够|算|上|那么|再)*$"
-)
+# A title said after 不 ("不需要保密") may select the 不-title button; negation scope itself is
+# the one rule of nlu.negation ("不，需要保密" is not negated).
+_NEGATOR_BU = re.compile(r"不[^不没，,。.!！?？]*$")
 _PARTICLE = r"(?:的|吧|啊|呀|哈|了|呢|啦)*"
 _AFFIRMATIVE = re.compile(
     rf"^(?:(?:嗯|是|对|好|行|可以|没问题|没错|就?用(?:这个|现在的|本机的?)?(?:号码?|电话)?){_PARTICLE})+$"
@@ -207,10 +205,9 @@ def match_button(text: str, buttons: list[BotButton]) -> str | None:
     found: dict[int, int] = {}  # button index -> first position
     opposite: set[int] = set()  # the 不… button of a title said after 不
     for start, _end, i in _title_spans(answer, buttons):
-        negation = _NEGATED.search(answer[:start])
-        if negation:
+        if is_negated(answer, start):
             negated.add(i)
-            if negation.group().startswith("不"):
+            if _NEGATOR_BU.search(answer[:start]):
                 opposite |= _opposite_buttons(buttons[i], buttons)
         found.setdefault(i, start)
     candidates = [i for i in found if i not in negated]
