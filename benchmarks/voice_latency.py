@@ -549,6 +549,11 @@ async def whisper_mode(calls: int, concurrency: int, end_ms: int) -> list[float]
             print(f"    {clip:34} -> {' | '.join(heard)[:90]}")
     print(f"  bot-side (VAD speech end -> first reply packet sent, minus ASR): "
           f"{_stats([t.latency_s for t in service.deps.timings if t.latency_s is not None])}")  # fmt: skip
+    print("  slowest turns:")
+    for t in sorted(turns, key=lambda t: -t.sample.latency)[:3]:
+        parts = " ".join(f"{k} {v * 1e3:.0f}" for k, v in (t.parts or {}).items())
+        print(f"    {t.sample.latency * 1e3:6.0f} ms  turn {t.sample.turn} {t.clip}: {parts} ms;"
+              f" heard {t.heard!r}")  # fmt: skip
     return lat
 
 

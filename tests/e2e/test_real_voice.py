@@ -130,8 +130,8 @@ async def test_recorded_complaint_by_phone_becomes_a_ticket(
     place = Clip(AUDIO / PLACE_CLIP)
     # Caller: the complaint (over the greeting), the category by key 1, the place as the
     # location prompt starts, then holds on to hear the contact question and hangs up.
-    segments: list[Segment] = [Silence(0.4), complaint, Silence(9), Dtmf("1"), Silence(2.5),
-                               place, Silence(11)]  # fmt: skip
+    segments: list[Segment] = [Silence(0.4), complaint, Silence(12), Dtmf("1"), Silence(2.5),
+                               place, Silence(13)]  # fmt: skip
     pcap = tmp_path / "caller.pcap"
     seconds = await asyncio.to_thread(write_caller_pcap, pcap, segments)
     async with aiohttp.ClientSession() as http:
