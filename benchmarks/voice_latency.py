@@ -493,7 +493,7 @@ def match_turns(samples: list[Sample], ids: list[str], scripts: list[list[str]])
     return out
 
 
-async def whisper_mode(calls: int, concurrency: int, end_ms: int) -> list[float]:
+async def whisper_mode(calls: int, concurrency: int, end_ms: int, beam: int = 5) -> list[float]:
     """Real stack, real recorded speech, the real recogniser; print the figures."""
     from speech.asr_engine import resolve_engine, shared_recognizer_factory
     from speech.transcribe import cer
@@ -501,7 +501,7 @@ async def whisper_mode(calls: int, concurrency: int, end_ms: int) -> list[float]
     if not (AUDIO / "manifest.jsonl").is_file():
         raise SystemExit(f"no clips in {AUDIO} (the shared audio set)")
     settings = PhoneSettings(sip_host="127.0.0.1", sip_port=0, tts_cache_dir="",
-                             end_silence_ms=end_ms, no_input_s=30)  # fmt: skip
+                             end_silence_ms=end_ms, no_input_s=30, whisper_beam_size=beam)  # fmt: skip
     t0 = time.monotonic()
     recognizers = await shared_recognizer_factory(settings)
     print(f"recogniser: {resolve_engine(settings).value} {settings.whisper_model}, beam "
@@ -585,6 +585,7 @@ async def main(argv: list[str] | None = None) -> None:
                     help="with --asr scripted: real stack, fake Rasa or both")  # fmt: skip
     ap.add_argument("--calls", type=int, default=None,
                     help="real-stack calls (whisper: 8 x 3 turns; scripted: 15 x 8 turns)")  # fmt: skip
+    ap.add_argument("--beam", type=int, default=5, help="Whisper beam size (whisper mode)")
     ap.add_argument("--concurrency", type=int, default=None,
                     help="calls at once (whisper: 1; scripted: 3)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -593,7 +594,7 @@ async def main(argv: list[str] | None = None) -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"({os.cpu_count()} cores)")  # fmt: skip
     if args.asr == "whisper":
-        await whisper_mode(args.calls or 8, args.concurrency or 1, end_ms)
+        await whisper_mode(args.calls or 8, args.concurrency or 1, end_ms, args.beam)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         return
     args.calls, args.concurrency = args.calls or 15, args.concurrency or 3
