@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import unquote
 
 from speech.errors import SipParseError, TransferFailed
 from speech.sip.message import SipMessage, new_branch, parse_name_addr, parse_uri
@@ -14,7 +16,7 @@ from speech.sip.rtp_session import MediaSession, Playback
 if TYPE_CHECKING:
     from speech.sip.ua import SipUA
 
-__all__ = ["Call", "Dialog"]
+__all__ = ["Call", "Dialog", "caller_number", "normalise_number", "remote_user_of"]
 
 log = logging.getLogger("jiesu.speech.sip")
 Addr = tuple[str, int]
@@ -72,7 +74,8 @@ class Call:
     Attributes:
         call_id: SIP Call-ID.
         direction: ``in`` (resident called us) or ``out`` (we called, e.g. a survey).
-        remote_user: The caller's number/user from From (in) or To (out).
+        remote_user: The caller's number (``P-Asserted-Identity``, else From; ``+`` and
+            digits) for calls in, the callee's user from To for calls out.
         ended: Set when the call is over; :attr:`end_reason` says why.
     """
 
@@ -176,9 +179,53 @@ class Call:
             self._notify.put_nowait(int(parts[1]))
 
 
+_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+_PHONE = re.compile(r"\+?\d{3,20}")
+
+
+def normalise_number(user: str) -> str:
+    """A URI user part as a caller number: ``+`` and digits only (visual separators,
+    RFC 3966 ``-``/``.``/``()``, are dropped).  Not a number: returned as it is
+    (``"caller"``), except RFC 3323's ``anonymous`` which gives ``""``."""
+    user = unquote(user.split(";", 1)[0]).strip()
+    compact = _PHONE_SEPARATORS.sub("", user)
+    if _PHONE.fullmatch(compact):
+        return compact
+    return "" if user.lower() == "anonymous" else user
+
+
 def remote_user_of(value: str) -> str:
-    """User part of a From/To header value (the caller's number)."""
+    """User part of a From/To header value (the caller's number), normalised."""
     try:
-        return parse_uri(parse_name_addr(value).uri).user
+        return normalise_number(parse_uri(parse_name_addr(value).uri).user)
     except SipParseError:
         return ""
+
+
+def caller_number(req: SipMessage) -> str:
+    """Who is calling: the first number in ``P-Asserted-Identity`` (RFC 3325, set by a
+    trusted carrier network; a ``sip:`` and a ``tel:`` value may both be there),
+    otherwise the user of ``From``.  ``+`` and digits when it is a number."""
+    for header in req.get_all("P-Asserted-Identity"):
+        for value in _split_identities(header):
+            number = remote_user_of(value)
+            if _PHONE.fullmatch(number):
+                return number
+    return remote_user_of(req.get("From"))
+
+
+def _split_identities(header: str) -> list[str]:
+    """Comma-separated name-addrs (commas inside ``<>`` or quotes kept)."""
+    out, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(header):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "<":
+            depth += 1
+        elif not quoted and ch == ">":
+            depth -= 1
+        elif not quoted and depth == 0 and ch == ",":
+            out.append(header[start:i])
+            start = i + 1
+    out.append(header[start:])
+    return [v.strip() for v in out if v.strip()]

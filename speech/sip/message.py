@@ -268,10 +268,10 @@ def parse_uri(text: str) -> SipUri:
     if scheme == "tel":
         return SipUri("tel", rest.split(";")[0], "", None)
     rest, _, _headers = rest.partition("?")
-    addr, _, params = rest.partition(";")
-    user, at, hostport = addr.rpartition("@")
+    user, at, hostpart = rest.rpartition("@")  # the user may carry ;params (phone-context)
     if not at:
-        user, hostport = "", addr
+        user, hostpart = "", rest
+    hostport, _, params = hostpart.partition(";")
     host, _, port_s = hostport.partition(":")
     if hostport.startswith("["):  # IPv6 reference
         host, _, port_s = hostport[1:].partition("]")

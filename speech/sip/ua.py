@@ -21,7 +21,7 @@ from typing import cast
 from speech.clock import Clock, MonotonicClock
 from speech.errors import SdpError, SipError, SipParseError
 from speech.settings import PhoneSettings
-from speech.sip.call import Call, Dialog, remote_user_of
+from speech.sip.call import Call, Dialog, caller_number
 from speech.sip.message import (
     SipMessage,
     new_tag,
@@ -366,7 +366,7 @@ class SipUA(asyncio.DatagramProtocol):
             local_contact=self.contact(addr), route_set=req.get_all("Record-Route"),
             local_cseq=secrets.randbelow(10_000),
         )  # fmt: skip
-        call = Call(self, dialog, media, "in", remote_user_of(req.get("From")))
+        call = Call(self, dialog, media, "in", caller_number(req))
         self.calls[req.call_id] = call
         return call
 

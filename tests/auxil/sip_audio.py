@@ -1,4 +1,5 @@
-"""Caller audio for phone tests: espeak-ng speech, silence, noise, RTP pcaps for SIPp."""
+"""Caller audio for phone tests: espeak-ng speech, recorded clips, silence, noise, RTP pcaps
+for SIPp, and OGG/Opus voice notes (ffmpeg) for Telegram."""
 
 from __future__ import annotations
 
@@ -14,7 +15,20 @@ from speech.resample import resample
 from speech.sip.rtp import RtpPacket, build_dtmf_packets
 from speech.tts import parse_wav
 
-__all__ = ["Dtmf", "Segment", "Silence", "Speech", "noise", "silence", "synth", "write_caller_pcap"]
+__all__ = [
+    "Clip",
+    "Dtmf",
+    "Segment",
+    "Silence",
+    "Speech",
+    "clip_pcm",
+    "noise",
+    "ogg_opus",
+    "segment_pcm",
+    "silence",
+    "synth",
+    "write_caller_pcap",
+]
 
 RATE = 8000
 
@@ -63,7 +77,41 @@ class Dtmf:
     digit: str
 
 
-Segment = Speech | Silence | Dtmf
+@dataclass(frozen=True)
+class Clip:
+    """A recorded utterance (a WAV file of any rate), sent as the caller's speech."""
+
+    path: Path
+
+
+Segment = Speech | Clip | Silence | Dtmf
+
+
+@functools.lru_cache(maxsize=16)
+def clip_pcm(path: Path) -> bytes:
+    """A WAV file as 8 kHz 16-bit mono PCM, the band of a phone line."""
+    from speech.transcribe import load_audio
+
+    return resample(load_audio(path), 16000, RATE)
+
+
+def segment_pcm(seg: Speech | Clip | Silence, speed: int = 165) -> bytes:
+    """The 8 kHz PCM of one audio segment."""
+    if isinstance(seg, Speech):
+        return synth(seg.text, speed)
+    if isinstance(seg, Clip):
+        return clip_pcm(seg.path)
+    return silence(seg.seconds)
+
+
+def ogg_opus(wav: Path, out: Path) -> bytes:
+    """Encode ``wav`` as a Telegram-style voice note (mono 48 kHz Opus in OGG) with ffmpeg."""
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
+         "-ac", "1", "-ar", "48000", "-c:a", "libopus", "-b:a", "24k", "-f", "ogg", str(out)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return out.read_bytes()
 
 
 def _frame(packet: bytes, t: float, src_port: int, dst_port: int) -> bytes:
@@ -93,7 +141,7 @@ def write_caller_pcap(path: Path, segments: list[Segment], speed: int = 165) -> 
             ts += 160 * 6
             t += 0.12
             continue
-        pcm = synth(seg.text, speed) if isinstance(seg, Speech) else silence(seg.seconds)
+        pcm = segment_pcm(seg, speed)
         pcm = pcm[: len(pcm) // 320 * 320]
         for i in range(0, len(pcm), 320):
             payload = ulaw_encode(pcm[i : i + 320])
