@@ -224,6 +224,8 @@ class CallFlow:
         """
         rec = self._rec
         assert rec is not None
+        if self._speculated and not self.endpointer.in_speech:
+            return  # the frame that ended the utterance: silence, the early decode stands
         silent = self.endpointer.trailing_silence_ms >= SPECULATE_AFTER_MS
         if silent and isinstance(rec, SpeculativeRecognizer):
             if not self._speculated:
