@@ -5,6 +5,7 @@ Thin: read the turn, call the pure functions, return slot events.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "emergency_calls",
 ]
 
+log = logging.getLogger("jiesu.actions.intake")
 _NUMBER_NAMES = {"110": "110报警", "119": "119火警", "120": "120急救"}
 NOT_DESCRIPTIONS = {"request_human", "share_location", "share_contact", "share_attachment"}
 
@@ -69,12 +71,13 @@ class StartComplaint(Action):
             values["handoff_requested"] = True
         if intent not in NOT_DESCRIPTIONS and is_meaningful(text) and not text.startswith("/"):
             if not has_cjk(text):
-                dispatcher.utter_message(
-                    text="本热线以中文受理为主，我先记录您的原话，稍后也可以补充中文描述。"
-                )
+                dispatcher.utter_message(response="utter_not_chinese")
             values["complaint_description"] = text.strip()
             values["complaint_type"] = request_type_of(text)
-            values.update(category_slots(text, parsed_category(tracker)))
+            try:
+                values.update(category_slots(text, parsed_category(tracker)))
+            except Exception:  # the words are kept; the category is asked instead
+                log.exception("category of a %d-character opening failed", len(text))
             values.update(merge_missing(slots, fields_from_text(text)))
         return _events(values)
 
@@ -91,11 +94,7 @@ class RequestHandoff(Action):
         values: dict[str, Any] = {"handoff_requested": True}
         if not tracker.get_slot("complaint_id"):
             values["complaint_id"] = uuid.uuid4().hex
-        dispatcher.utter_message(
-            text="好的，已记录您转人工的要求。我先帮您把问题登记下来，工单会标注“需人工回访”，"
-            "话务员会在工作时间按您留的电话联系您；情况紧急也可以直接拨打12345按0转人工。",
-            json_message={"handoff": True},
-        )
+        dispatcher.utter_message(response="utter_handoff", json_message={"handoff": True})
         return _events(values)
 
 
@@ -108,10 +107,10 @@ class ShareLocation(Action):
     ) -> list[dict[str, Any]]:
         lat, lon = tracker.get_slot("complaint_lat"), tracker.get_slot("complaint_long")
         if lat is None or lon is None:
-            dispatcher.utter_message(text="没有收到有效的定位，请用文字说一下地址。")
+            dispatcher.utter_message(response="utter_location_missing")
             return []
         if tracker.active_loop_name is None:
-            dispatcher.utter_message(text="已收到您的定位。请说说在这里遇到了什么问题？")
+            dispatcher.utter_message(response="utter_location_received")
         return []
 
 
@@ -125,7 +124,7 @@ class ShareContact(Action):
         raw = next(tracker.get_latest_entity_values("phone"), None)
         phone = normalize_phone(str(raw)) if raw else None
         if phone is None:
-            dispatcher.utter_message(text="这个联系人里没有可用的手机号，请直接输入联系电话。")
+            dispatcher.utter_message(response="utter_contact_without_phone")
             return []
         return [SlotSet("contact_phone", phone)]
 
@@ -143,5 +142,5 @@ class ShareAttachment(Action):
         attachments = list(tracker.get_slot("attachments") or [])
         if url not in attachments:
             attachments.append(str(url))
-        dispatcher.utter_message(text="已收到图片/文件，会作为附件随工单提交。")
+        dispatcher.utter_message(response="utter_attachment_received")
         return [SlotSet("attachments", attachments)]

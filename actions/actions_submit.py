@@ -98,7 +98,7 @@ class CancelComplaint(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if tracker.active_loop_name is None:
-            dispatcher.utter_message(text="当前没有正在登记的诉求。请说说您遇到的问题。")
+            dispatcher.utter_message(response="utter_nothing_open")
             return reset_events()
         return [*reset_events(), ActiveLoop(None)]
 
