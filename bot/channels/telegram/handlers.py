@@ -38,7 +38,7 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.voice import Transcriber, decode_to_pcm16k
 from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
-from speech.errors import SpeechError
+from speech.errors import ModelError, SpeechError
 from tickets.privacy import mask_personal_data
 
 __all__ = ["BOT_COMMANDS", "TelegramHandlers"]
@@ -308,6 +308,10 @@ class TelegramHandlers:
             text = (await transcriber.transcribe(pcm)).strip()
         except AttachmentTooLarge:
             await self._say(chat_id, VOICE_TOO_LONG.format(limit=self.settings.max_voice_s))
+            return None
+        except ModelError as exc:  # no recogniser can be loaded here: ask for text
+            log.error("voice notes unavailable: %s", exc)
+            await self._say(chat_id, VOICE_UNAVAILABLE)
             return None
         except (TelegramError, VoiceDecodeError, SpeechError) as exc:
             log.warning("voice note from chat %s failed: %s", chat_id, exc, exc_info=True)

@@ -11,6 +11,8 @@ import pytest
 from bot.channels.telegram.errors import VoiceDecodeError
 from bot.channels.telegram.handlers import VOICE_UNAVAILABLE
 from bot.channels.telegram.voice import PCM_RATE, Transcriber, decode_to_pcm16k
+from speech.settings import from_env
+from speech.transcribe import SharedTranscriber
 from tests.auxil.fake_telegram import FakeBotApi
 from tests.auxil.telegram_fake_rasa import FakeRasa
 from tests.auxil.telegram_gateway import GatewayFactory, VoiceNote
@@ -65,7 +67,9 @@ async def test_voice_note_is_transcribed_echoed_and_sent_on(
 async def test_without_recogniser_the_bot_asks_for_text(
     fake_tg: FakeBotApi, fake_rasa: FakeRasa, gateway_factory: GatewayFactory, spoken_ogg: VoiceNote
 ) -> None:
-    await gateway_factory(transcriber=None)
+    # No recogniser can be loaded (the chosen engine's model is missing): ask for text.
+    settings = from_env({"JIESU_ASR_ENGINE": "vosk", "JIESU_VOSK_MODEL": "/nonexistent/vosk"})
+    await gateway_factory(transcriber=SharedTranscriber(settings))
     await fake_tg.user_voice(CHAT, spoken_ogg.ogg, duration=2)
     assert (await fake_tg.next_sent(CHAT))["text"] == VOICE_UNAVAILABLE
     assert not fake_rasa.received
