@@ -82,6 +82,12 @@ def _utter(dispatcher: CollectingDispatcher, response: str, **kwargs: Any) -> No
     dispatcher.utter_message(response=response, **kwargs)
 
 
+def _answer_question(dispatcher: CollectingDispatcher, topic: str) -> None:
+    """The short answer to a question back (``utter_repair_<topic>``, deadlines filled in)."""
+    normal_h, urgent_h = deadline_hours()
+    _utter(dispatcher, f"utter_repair_{topic}", normal_hours=normal_h, urgent_hours=urgent_h)
+
+
 def _streak(tracker: Tracker, slot: str) -> int:
     raw = tracker.get_slot("ask_streak") or {}
     if isinstance(raw, dict) and raw.get("slot") == slot:
@@ -161,9 +167,7 @@ class ValidateComplaintForm(FormValidationAction):
         if reading.move is Move.QUESTION:
             remarks.append(text.strip()[:500])
             values["resident_remarks"] = remarks
-            normal_h, urgent_h = deadline_hours()
-            _utter(dispatcher, f"utter_repair_{reading.topic or 'other'}",
-                   normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+            _answer_question(dispatcher, reading.topic or "other")
         elif reading.move is Move.OTHER_FIELD:
             for name in reading.slots:
                 if name in _LABELS:
@@ -256,10 +260,8 @@ class ValidateComplaintForm(FormValidationAction):
             and not (_CORRECTION_CUE.search(text))
         ):
             # "这个要多长时间？" is a question, not a correction of the time
-            normal_h, urgent_h = deadline_hours()
             remarks = [*(slots.get("resident_remarks") or []), text.strip()[:500]]
-            _utter(dispatcher, f"utter_repair_{question_topic(text, 'confirmation')}",
-                   normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+            _answer_question(dispatcher, question_topic(text, "confirmation"))
             return {**out, "confirmation": None, "resident_remarks": remarks}
         reply = parse_confirmation_reply(text, None if pending in (None, WHICH_FIELD) else pending)
         if reply.kind == "confirm":
@@ -282,10 +284,7 @@ class ValidateComplaintForm(FormValidationAction):
             return {**out, "confirmation": None, "pending_correction": WHICH_FIELD}
         if reply.kind == "unclear" or reply.field is None:
             if is_question(text):
-                normal_h, urgent_h = deadline_hours()
-                topic = question_topic(text, "confirmation")
-                _utter(dispatcher, f"utter_repair_{topic}",
-                       normal_hours=normal_h, urgent_hours=urgent_h)  # fmt: skip
+                _answer_question(dispatcher, question_topic(text, "confirmation"))
                 return {**out, "confirmation": None, "pending_correction": None}
             misses = _streak(tracker, "confirmation") + 1
             if is_cancel_request(text):

@@ -7,21 +7,18 @@ read it back.
 
 from __future__ import annotations
 
-from enum import Enum
+from hotline.states import TextEnum
 
 __all__ = ["Channel", "SENDER_PREFIXES", "channel_of_sender", "prefixed_sender"]
 
 
-class Channel(str, Enum):
+class Channel(TextEnum):
     """Where a resident talks to the hotline."""
 
     WEB = "web"
     TELEGRAM = "telegram"
     PHONE = "phone"
     CLI = "cli"  # jiesu chat in a terminal (talks to the gateway like the web page)
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Sender-id prefix → channel.  ``test`` is what test drivers use; it behaves as web.

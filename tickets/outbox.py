@@ -16,12 +16,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from hotline.states import TextEnum
 from hotline.timezone import hotline_tz
 from tickets.db import make_engine
 from tickets.errors import UnknownReference
@@ -37,15 +37,12 @@ __all__ = [
 ]
 
 
-class OutboxStatus(str, Enum):
+class OutboxStatus(TextEnum):
     """Delivery state of one confirmed complaint (column ``status``)."""
 
     PENDING = "pending"  # persisted, not yet taken by the backend (retried with backoff)
     DELIVERED = "delivered"  # the backend gave it a ticket id
     REJECTED = "rejected"  # the backend refused it for good (4xx): staff must look
-
-    def __str__(self) -> str:
-        return self.value
 
 
 PENDING, DELIVERED, REJECTED = OutboxStatus.PENDING, OutboxStatus.DELIVERED, OutboxStatus.REJECTED

@@ -13,13 +13,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from hotline.states import TextEnum
 from tickets.db import make_engine
 
 __all__ = [
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-class SurveyStatus(str, Enum):
+class SurveyStatus(TextEnum):
     """Where one ticket's satisfaction callback stands (column ``status``)."""
 
     SCHEDULED = "scheduled"  # waiting for its due time (and the calling hours)
@@ -55,11 +55,8 @@ class SurveyStatus(str, Enum):
     # Delivered every allowed time, never answered (JIESU_SURVEY_ANSWER_TIMEOUT each time).
     UNANSWERED = "unanswered"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class PostbackStatus(str, Enum):
+class PostbackStatus(TextEnum):
     """Post-back of the answers onto the ticket (column ``postback``; NULL = nothing to post)."""
 
     PENDING = "pending"
@@ -67,9 +64,6 @@ class PostbackStatus(str, Enum):
     REJECTED = "rejected"  # refused for good (4xx)
     # Tried JIESU_SURVEY_POSTBACK_ATTEMPTS times without success (the answers still count).
     GAVE_UP = "gave_up"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 SCHEDULED, SENT, ANSWERED = SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.ANSWERED
