@@ -15,6 +15,7 @@ import shutil
 import struct
 import subprocess
 import wave
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
@@ -257,9 +258,18 @@ async def test_protocol_sequence_buffers_then_decodes_once() -> None:
     await rec.close()
 
 
+class _InlineExecutor(Executor):
+    """Runs each job at submit time, so the early decode is recorded before the next step."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        fut.set_result(fn(*args, **kwargs))
+        return fut
+
+
 async def test_speculation_is_reused_only_without_new_audio() -> None:
     eng = _engine([_FakeSegment("小区停车")])
-    rec = WhisperRecognizer(eng)
+    rec = WhisperRecognizer(eng, _InlineExecutor())
     assert isinstance(rec, SpeculativeRecognizer)
     await rec.start()
     await rec.accept(_tone(0.8))
@@ -272,8 +282,7 @@ async def test_speculation_is_reused_only_without_new_audio() -> None:
     rec.speculate()
     await rec.accept(_tone(0.4))  # the caller went on speaking
     await rec.finish()
-    # the early decode may still be running when the final one starts: order is free
-    assert sorted(c["n"] for c in eng.model.calls[1:]) == [12800, 19200]
+    assert [c["n"] for c in eng.model.calls[1:]] == [12800, 19200]
 
 
 async def test_utterance_is_capped_at_the_whisper_window() -> None:
