@@ -129,8 +129,8 @@ class PhoneService:
             log.exception("TTS failed for the busy message")
         else:
             if not call.ended.is_set():
-                done = call.play(pcm).done
-                ended = asyncio.ensure_future(call.ended.wait())
+                done: asyncio.Future[Any] = call.play(pcm).done
+                ended: asyncio.Future[Any] = asyncio.ensure_future(call.ended.wait())
                 try:
                     await asyncio.wait([done, ended], return_when=asyncio.FIRST_COMPLETED)
                 finally:
