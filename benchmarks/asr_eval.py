@@ -9,7 +9,7 @@ and spaces stripped, traditional -> simplified, Chinese numerals -> digits
 distance summed over the set / reference characters.
 
 ``--split`` also times where one decode's time goes (log-mel features,
-encoder on the 30 s window, decoder = the rest) for ``cpu_threads`` 1 and 2.
+encoder on the trimmed window, decoder = the rest) for ``cpu_threads`` 1 and 2.
 
     python benchmarks/asr_eval.py                       # base, beam 5 and 1
     python benchmarks/asr_eval.py --beams 5 --prompt hotline   # with the hotline prompt

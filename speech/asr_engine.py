@@ -10,14 +10,46 @@ once at start-up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 from speech.asr import RecognizerFactory
 from speech.settings import AsrEngine, PhoneSettings
 
-__all__ = ["shared_recognizer_factory", "build_recognizer_factory", "resolve_engine"]
+__all__ = [
+    "DECODE_NICENESS",
+    "build_recognizer_factory",
+    "decode_executor",
+    "resolve_engine",
+    "shared_recognizer_factory",
+]
+
+log = logging.getLogger(__name__)
+
+#: Decoding threads run this much nicer than the event loop (Linux sets nice per
+#: thread, and threads they start inherit it), so RTP pacing and SIP get the CPU
+#: first while a decode is running: see docs/voice.md, "Concurrent calls".
+DECODE_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + DECODE_NICENESS)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: same priority
+        log.info("decode threads keep the normal priority: %s", exc)
+
+
+def decode_executor() -> ThreadPoolExecutor:
+    """The recogniser's thread pool: sized to the cores, below the event loop's priority."""
+    return ThreadPoolExecutor(
+        max_workers=max(2, os.cpu_count() or 2),
+        thread_name_prefix="asr",
+        initializer=_lower_priority,
+    )
 
 
 def resolve_engine(settings: PhoneSettings) -> AsrEngine:
@@ -85,9 +117,7 @@ async def shared_recognizer_factory(settings: PhoneSettings) -> RecognizerFactor
     async with _shared_lock:
         factory = _shared.get(key)
         if factory is None:
-            executor = ThreadPoolExecutor(
-                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="asr"
-            )
+            executor = decode_executor()
             try:
                 factory = await build_recognizer_factory(settings, executor)
             except BaseException:

@@ -66,6 +66,12 @@ MAX_SECONDS = 30.0
 # Whisper tends to invent text ("谢谢观看") for near-silence and very short clips.
 MIN_SECONDS = 0.3
 MIN_RMS = 60.0
+# Tokens a decode may generate: fast Mandarin is ~6 characters a second and a character
+# is 1-2 tokens, so this bounds a decoder loop (seen: 28 s on a short fragment with the
+# trimmed window) without cutting real speech.
+TOKENS_PER_S = 15
+MIN_TOKENS = 20
+MAX_TOKENS = 400  # Whisper's 448-token context, less the prompt
 
 # Hotline words and Beijing's 16 districts, for JIESU_WHISPER_PROMPT=hotline.  Not the
 # default: on the shared real clips any prompt tried raised CER (13 % -> 19 %, see
@@ -259,6 +265,7 @@ class WhisperEngine:
         if len(samples) < MIN_SECONDS * SAMPLE_RATE or _rms(samples) < MIN_RMS:
             return ""
         cfg = self.config
+        budget = min(MAX_TOKENS, MIN_TOKENS + int(TOKENS_PER_S * len(samples) / SAMPLE_RATE))
         try:
             segments, _info = self.model.transcribe(
                 samples,
@@ -270,6 +277,7 @@ class WhisperEngine:
                 without_timestamps=not cfg.timestamps,
                 no_speech_threshold=cfg.no_speech_threshold,
                 vad_filter=False,
+                max_new_tokens=budget,
             )
             texts = [s.text for s in segments if s.no_speech_prob <= cfg.no_speech_threshold]
         except Exception:  # CTranslate2/tokenizer errors must not end the call

@@ -270,12 +270,14 @@ async def test_protocol_sequence_buffers_then_decodes_once() -> None:
     (call,) = eng.model.calls
     assert call["n"] == 16000 and call["language"] == "zh" and call["beam_size"] == 3
     assert call["initial_prompt"] == (DEFAULT_PROMPT or None)
+    assert call["max_new_tokens"] == 20 + 15  # a decoder loop cannot outlast the audio
     await rec.start(["确认", "不对", "[unk]"])  # next utterance: buffer reset, grammar in prompt
     await rec.accept(_tone(0.5))
     await rec.finish()
     assert (
         eng.model.calls[1]["n"] == 8000 and "确认、不对。" in eng.model.calls[1]["initial_prompt"]
     )
+    assert eng.model.calls[1]["max_new_tokens"] == 20 + 7
     await rec.close()
 
 
