@@ -109,6 +109,11 @@ class Config:
         return zone(self.timezone)
 
     @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """The Rasa servers: ``JIESU_RASA_URL`` may list several, comma-separated."""
+        return tuple(u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip())
+
+    @property
     def embedded_desk(self) -> bool:
         """True when tickets go to the desk this gateway serves itself."""
         return not self.open311_url

@@ -29,6 +29,7 @@ from bot.gateway.app_keys import (
     RASA_CLIENT,
 )
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.rasa_pool import RasaPool
 from bot.survey import routes as survey_app
 from desk.api import DeskApi
 from desk.services import open311_services
@@ -48,7 +49,8 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
     session = aiohttp.ClientSession(connector=connector)
     app[HTTP_SESSION] = session
-    app[RASA_CLIENT] = RasaClient(cfg.rasa_url, session, cfg.rasa_timeout_s)
+    clients = [RasaClient(url, session, cfg.rasa_timeout_s) for url in cfg.rasa_urls]
+    app[RASA_CLIENT] = clients[0] if len(clients) == 1 else RasaPool(clients)
     yield
     await session.close()
 
