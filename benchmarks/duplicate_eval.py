@@ -77,7 +77,9 @@ def pair_scores(pairs: Sequence[dict[str, Any]], embedder: Embedder) -> np.ndarr
         if a.service_code != b.service_code or not same_place(a.place, b.place):
             continue
         sim = cosine_matrix(
-            embedder, [problem_text(a.description, a.address)], [problem_text(b.description, b.address)]
+            embedder,
+            [problem_text(a.description, a.address)],
+            [problem_text(b.description, b.address)],
         )
         scores[index] = float(sim[0, 0])
     return scores

@@ -145,14 +145,21 @@ def merge(store: DeskStore, ticket_a: str, ticket_b: str, actor: str = "staff") 
     if a.service_request_id == b.service_request_id:
         raise InvalidTransition("a ticket cannot be merged into itself")
     if b.attributes.get("merged_into"):
-        raise InvalidTransition(f"{b.service_request_id} is already merged into {b.attributes['merged_into']}")
+        raise InvalidTransition(
+            f"{b.service_request_id} is already merged into {b.attributes['merged_into']}"
+        )
     now = time.time()
     with store.engine.begin() as conn:
         a_id, b_id = _row_id(conn, a.service_request_id), _row_id(conn, b.service_request_id)
         conn.execute(
             reporters_table.update()
             .where(reporters_table.c.ticket_id == b_id)
-            .values(ticket_id=a_id, source_ticket=sa.func.coalesce(reporters_table.c.source_ticket, b.service_request_id))
+            .values(
+                ticket_id=a_id,
+                source_ticket=sa.func.coalesce(
+                    reporters_table.c.source_ticket, b.service_request_id
+                ),
+            )
         )
         conn.execute(
             reporters_table.insert().values(

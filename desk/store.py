@@ -238,6 +238,7 @@ class Ticket:
             "media_url": self.media_url,
             "detailed_status": self.status,
             "reporters": self.reporters,
+            "merged_into": self.attributes.get("merged_into") or None,
         }
         if staff:
             out.update(

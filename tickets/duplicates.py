@@ -123,7 +123,7 @@ def same_place(a: Place, b: Place, radius_m: float = RADIUS_M) -> bool:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """"龙泽苑" and "龙泽苑东区" are one compound; "望京西园三区" and "四区" are not."""
+    """ "龙泽苑" and "龙泽苑东区" are one compound; "望京西园三区" and "四区" are not."""
     a, b = _COMPOUND_SUFFIX.sub("", a), _COMPOUND_SUFFIX.sub("", b)
     if a == b:
         return True
