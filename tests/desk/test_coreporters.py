@@ -82,7 +82,9 @@ def test_merge_then_split_gives_everyone_their_ticket_back(store: DeskStore) -> 
     assert merged.reporters == 3
     assert {r.phone for r in merged.co_reporters} == {"13800000002", "13800000003"}
     closed_b = store.get(b.service_request_id)
-    assert closed_b.status == "closed" and closed_b.attributes["merged_into"] == a.service_request_id
+    assert (
+        closed_b.status == "closed" and closed_b.attributes["merged_into"] == a.service_request_id
+    )
     with pytest.raises(InvalidTransition):
         merge(store, a.service_request_id, b.service_request_id)
     filer_b = next(r for r in merged.co_reporters if r.phone == "13800000002")
