@@ -100,6 +100,8 @@ class TicketService:
         ``GET requests.json``, staff view for the address parts); any failure or a slow
         answer means "none" — the complaint is then filed as a new ticket.
         """
+        if not self.config.duplicate_check:
+            return None
         form = to_open311_form(complaint)
         try:
             found = await asyncio.wait_for(

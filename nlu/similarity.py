@@ -109,13 +109,13 @@ class CharTfidfEmbedder:
         for bag in bags:
             df.update(bag.keys())
         vocab = {g: i for i, g in enumerate(sorted(df))}
-        n = len(bags)
+        docs = len(bags)
         if self.background:
             bg_df, bg_n = _background_df(self.low, self.high)
-            n += bg_n
+            docs += bg_n
             df = Counter({g: d + bg_df.get(g, 0) for g, d in df.items()})
-        idf = {g: math.log((1 + n) / (1 + d)) + 1.0 for g, d in df.items()}
-        out = np.zeros((n, max(1, len(vocab))), dtype=np.float64)
+        idf = {g: math.log((1 + docs) / (1 + d)) + 1.0 for g, d in df.items()}
+        out = np.zeros((len(bags), max(1, len(vocab))), dtype=np.float64)
         for row, bag in enumerate(bags):
             for gram, tf in bag.items():
                 out[row, vocab[gram]] = (1.0 + math.log(tf)) * idf[gram]

@@ -43,6 +43,12 @@ RADIUS_M = 250.0
 _EARTH_M = 6_371_000.0
 _COMPOUND_SUFFIX = re.compile(r"(小区|社区|家园)$")
 _TRAILING = re.compile(r"^(的|这里|那里|这边|那边|附近|旁边|门口|对面|里面|内)+")
+# Contact details and the confidentiality answer, said in the same breath as the problem.
+_CONTACT = re.compile(
+    r"(我的)?(联系)?(电话|手机号?|联系方式)(号码)?(是|为)?[:：]?\s*\+?[\d\s-]{7,}"
+    r"|\+?\d[\d\s-]{6,}\d"
+    r"|(不需要|需要|不用|要|请)?(保密|匿名)"
+)
 # What introduces an address: "地点在", "位置是", "在".
 _LEADING = re.compile(r"[,，]?(地点|位置|地址)?(在|是)?$")
 
@@ -133,7 +139,7 @@ def _same_name(a: str, b: str) -> bool:
 
 def problem_text(description: str, address: str | None = None) -> str:
     """The description without its address words (the place is compared on its own)."""
-    text = normalize_text(description)
+    text = _CONTACT.sub(" ", normalize_text(description))
     if address:
         text = text.replace(normalize_text(address), " ")
     loc = extract_location(text)

@@ -71,6 +71,7 @@ class Field(Enum):
     WHICH_CORRECTION = "which_correction"
     CORRECTION_VALUE = "correction_value"
     CANCEL_CHECK = "cancel_check"  # "确定不登记了吗？" after a cancel request
+    DUPLICATE_CHECK = "duplicate_check"  # "已有工单…是同一个问题吗？" after the read-back
     NONE = "none"  # no form open
 
 
@@ -633,6 +634,9 @@ class Resident:
         if f == Field.CANCEL_CHECK:
             # Asked whether to stop without having asked to: go on with the complaint.
             return self._press(ask, "继续登记")
+        if f == Field.DUPLICATE_CHECK:
+            # Each simulated resident has a problem of their own: a ticket of their own.
+            return self._press(ask, "不是同一个问题", "不是")
         # No form open and no ticket.
         if e.cancelled:
             return None
