@@ -150,6 +150,17 @@ async def test_web_and_telegram_residents_one_ticket_two_reporters_two_callbacks
     async with http.get(f"{dup_stack.desk_url}/requests.json", params={"api_key": DESK_KEY}) as r:
         assert len(await r.json()) == 1  # one ticket
 
+    # A third resident says "no" in free text: a ticket of their own, nothing joined.
+    third = ChatSession(http, dup_stack.gateway_url)
+    await answer_until_readback(third.say, await third.say(WEB_REPORT))
+    asked = await third.say("确认")
+    assert "同一个问题吗" in third.text_of(asked) and third.buttons_of(asked) == ["是", "不是"]
+    told = ticket_id_in(await third.say("不是，我说的是另一个井盖"))
+    own = await delivered_ticket(dup_stack, told)
+    assert own != srid
+    assert (await staff_ticket(http, dup_stack, own))["reporters"] == 1
+    assert (await staff_ticket(http, dup_stack, srid))["reporters"] == 2
+
     assert "resolved" in _resolve_with_cli(dup_stack, srid)
 
     shown = await pending_survey(http, dup_stack, web, timeout_s=60)
