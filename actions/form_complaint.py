@@ -268,6 +268,9 @@ class ValidateComplaintForm(FormValidationAction):
             return {DUPLICATE_CHECK: value}
         text = clean_reply(latest_text(tracker) or str(value or ""))
         answer = parse_same_problem(text)
+        if answer is None and is_cancel_request(text):
+            # "算了": confirmed first (cancel_check), like at any other question.
+            return {DUPLICATE_CHECK: None, "cancel_requested": True}
         if answer is not None:
             return {DUPLICATE_CHECK: SAME if answer else DIFFERENT, "ask_streak": None}
         slots = all_slots(tracker)
