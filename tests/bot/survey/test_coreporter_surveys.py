@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
 
 from bot.survey.ticket_events import surveys_for
 from desk.coreporters import co_report, merge, split
 from desk.store import DeskStore, NewTicket
+from tests.auxil.postgres import fresh_database
 from tickets.outbox import Outbox
 from tickets.survey.store import NewSurvey, SurveyStore
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One database for outbox, desk and surveys (as with JIESU_DB_URL = JIESU_DESK_DB_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'jiesu.db'}"
+        return
+    with fresh_database() as url:
+        yield url
 
 
 def _file(outbox: Outbox, desk: DeskStore, sender: str, channel: str, text: str,
@@ -31,10 +46,10 @@ def _file(outbox: Outbox, desk: DeskStore, sender: str, channel: str, text: str,
     return ticket.service_request_id
 
 
-def test_every_reporter_gets_a_job_and_reopen_cancels_them_all(tmp_path: Path) -> None:
-    outbox = Outbox(f"sqlite:///{tmp_path / 'jiesu.db'}")
-    desk = DeskStore(f"sqlite:///{tmp_path / 'desk.db'}")
-    surveys = SurveyStore(f"sqlite:///{tmp_path / 'jiesu.db'}")
+def test_every_reporter_gets_a_job_and_reopen_cancels_them_all(db_url: str) -> None:
+    outbox = Outbox(db_url)
+    desk = DeskStore(db_url)
+    surveys = SurveyStore(db_url)
     try:
         a = _file(outbox, desk, "web:alice", "web", "井盖丢了")
         assert _file(outbox, desk, "tg:42", "telegram", "井盖不见了", duplicate_of=a) == a
@@ -72,10 +87,19 @@ def test_every_reporter_gets_a_job_and_reopen_cancels_them_all(tmp_path: Path) -
         surveys.close()
 
 
-def test_old_jobs_without_ticket_column_still_name_their_ticket(tmp_path: Path) -> None:
-    surveys = SurveyStore(f"sqlite:///{tmp_path / 'jiesu.db'}")
+def test_a_database_of_the_last_release_gets_the_ticket_column(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jiesu.db'}"
+    surveys = SurveyStore(url)
+    job = surveys.schedule(NewSurvey("BJ1", "web:x", "web", "web:x"), due_at=0)
+    with surveys.engine.begin() as conn:  # as the last release left it
+        conn.execute(sa.text("DROP INDEX ix_survey_jobs_ticket"))
+        conn.execute(sa.text("ALTER TABLE survey_jobs DROP COLUMN ticket"))
+    surveys.close()
+    surveys = SurveyStore(url)
     try:
-        job = surveys.schedule(NewSurvey("BJ1", "web:x", "web", "web:x"), due_at=0)
-        assert job.ticket == "" and job.backend_ticket == "BJ1"
+        job = surveys.get("BJ1")
+        assert job.ticket == "" and job.backend_ticket == "BJ1"  # old rows: key = ticket
+        co = surveys.schedule(NewSurvey("JS1", "tg:1", "telegram", "tg:1", ticket="BJ1"), 0)
+        assert co.backend_ticket == "BJ1"
     finally:
         surveys.close()
