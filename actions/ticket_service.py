@@ -35,6 +35,8 @@ __all__ = [
 log = logging.getLogger("jiesu.actions.tickets")
 #: The look-up of open tickets must not hold the resident up: past this, file as new.
 DUPLICATE_LOOKUP_TIMEOUT_S = 3.0
+#: Open tickets of one category read per look-up (newest first).
+DUPLICATE_PAGE = 500
 STATUS_WORDS = {
     "open": "已受理，正在派单",
     "in_progress": "承办单位正在处理",
@@ -105,7 +107,9 @@ class TicketService:
         form = to_open311_form(complaint)
         try:
             found = await asyncio.wait_for(
-                self.client().list_requests(status="open", service_code=form["service_code"]),
+                self.client().list_requests(
+                    status="open", service_code=form["service_code"], limit=DUPLICATE_PAGE
+                ),
                 DUPLICATE_LOOKUP_TIMEOUT_S,
             )
         except (TicketBackendError, asyncio.TimeoutError) as exc:

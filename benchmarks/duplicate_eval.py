@@ -132,11 +132,37 @@ def use_embedder() -> Embedder | None:
         return None
 
 
+def lookup_timing(pairs: Sequence[dict[str, Any]], sizes: Sequence[int] = (1, 100, 500)) -> None:
+    """Time of one intake look-up (:func:`find_duplicate`) against N open tickets.
+
+    The candidates are the pair set's reports (all places, one category per run as the
+    backend query gives), repeated up to N; the ratio is against N = 1 in the same run.
+    """
+    from tickets.duplicates import find_duplicate
+
+    sides = [report_of(p[k]) for p in pairs for k in ("a", "b")]
+    query = sides[0]
+    same_code = [r for r in sides if r.service_code == query.service_code] or sides
+    base = None
+    for n in sizes:
+        candidates = [same_code[i % len(same_code)] for i in range(n)]
+        runs = 5
+        started = time.perf_counter()
+        for _ in range(runs):
+            find_duplicate(query, candidates, CharTfidfEmbedder())
+        ms = 1000 * (time.perf_counter() - started) / runs
+        base = base or ms
+        print(
+            f"look-up against {n:4d} open tickets: {ms:7.1f} ms ({ms / base:.1f}× N=1), this machine"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=Path, default=PAIRS)
     ap.add_argument("--embedder", action="append", choices=sorted(DUPLICATE_THRESHOLDS))
     ap.add_argument("--min-precision", type=float, default=MIN_PRECISION)
+    ap.add_argument("--no-timing", action="store_true", help="skip the look-up timing")
     args = ap.parse_args(argv)
     pairs = load_pairs(args.pairs)
     labels = np.array([bool(p["same"]) for p in pairs])
@@ -167,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             idx = np.array([p["kind"] == kind for p in pairs])
             hits = int(np.sum(scores[idx] >= in_use.threshold))
             print(f"  {kind:26s} {hits:3d}/{int(idx.sum()):3d} judged same")
+    if not args.no_timing:
+        lookup_timing(pairs)
     return 0
 
 

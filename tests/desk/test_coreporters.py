@@ -158,3 +158,7 @@ async def test_api_co_report_merge_split_need_the_key(client: TestClient) -> Non
     assert (await done.json())[0]["service_request_id"] != a
     staff = (await (await client.get(f"/open311/v2/requests/{a}.json?api_key={KEY}")).json())[0]
     assert staff["reporters"] == 2
+    page = await client.get("/open311/v2/requests.json", params={"status": "open", "limit": "1"})
+    assert len(await page.json()) == 1
+    bad = await client.get("/open311/v2/requests.json", params={"limit": "many"})
+    assert bad.status == 400
