@@ -206,7 +206,7 @@ class ResolvedPoller:
                 )
                 .order_by(outbox_table.c.delivered_at)
             ).all()
-        ids = [str(r[0]) for r in rows]
+        ids = list(dict.fromkeys(str(r[0]) for r in rows))  # co-reports share their ticket
         known = self.store.known_ticket_ids(ids)
         todo = [i for i in ids if i.upper() not in known]
         # Rotate through the open tickets so a long backlog cannot starve newer ones.
