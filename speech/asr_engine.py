@@ -56,6 +56,7 @@ async def build_recognizer_factory(
         beam_size=settings.whisper_beam_size,
         cpu_threads=settings.whisper_cpu_threads,
         initial_prompt=HOTLINE_PROMPT if prompt == "hotline" else prompt,
+        window_pad_s=settings.whisper_window_pad_s,
     )
     path = resolve_model_dir(settings.whisper_model)
     return WhisperRecognizerFactory(await load_whisper_model(path, config, executor), executor)
@@ -79,7 +80,8 @@ async def shared_recognizer_factory(settings: PhoneSettings) -> RecognizerFactor
         _shared_lock = asyncio.Lock()
     engine = resolve_engine(settings)
     key = (engine.value, str(settings.vosk_model), settings.whisper_model,
-           str(settings.whisper_beam_size), settings.whisper_prompt)  # fmt: skip
+           str(settings.whisper_beam_size), settings.whisper_prompt,
+           str(settings.whisper_window_pad_s))  # fmt: skip
     async with _shared_lock:
         factory = _shared.get(key)
         if factory is None:
