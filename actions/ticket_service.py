@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from actions.action_server import on_action_server_stop
+from actions.action_server import on_action_server_start, on_action_server_stop
 from actions.complaint import Complaint, address_attributes, to_open311_form
 from hotline.config import Config, load_config
+from nlu.similarity import CharTfidfEmbedder
 from tickets.delivery import deliver_entry
 from tickets.duplicates import Match, Report, find_duplicate, place_of, report_from_open311
 from tickets.errors import TicketBackendError, UnknownReference
@@ -212,6 +213,14 @@ async def close_ticket_service() -> None:
 
 
 on_action_server_stop(close_ticket_service)
+
+
+def warm_duplicate_matcher() -> None:
+    """The similarity's background corpus (0.19 s once), before the first read-back."""
+    CharTfidfEmbedder().embed(["井盖丢了", "路灯不亮"])
+
+
+on_action_server_start(warm_duplicate_matcher)
 
 
 def get_ticket_service() -> TicketService:
