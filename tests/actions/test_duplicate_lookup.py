@@ -93,3 +93,33 @@ async def test_a_backend_that_is_down_means_no_duplicate(tmp_path: Path) -> None
         assert await service.find_duplicate(COMPLAINT) is None
     finally:
         await service.close()
+
+
+async def test_a_co_report_made_while_the_backend_is_down_joins_later_once(
+    desk_url: str, tmp_path: Path
+) -> None:
+    import aiohttp
+
+    from tickets.delivery import DeliveryWorker
+    from tickets.open311_client import Open311Client
+    from tickets.outbox import outbox_table
+
+    live = _service(desk_url, tmp_path)
+    down = _service(f"http://127.0.0.1:{free_port()}/open311/v2", tmp_path)
+    try:
+        filed = await live.submit(replace(COMPLAINT, sender_id="web:a", complaint_id="c1"), "web:a")
+        saved = await down.submit(COMPLAINT, "web:b", duplicate_of=filed.ticket_id)
+        assert not saved.delivered and saved.ticket_id.startswith("JS")  # persisted first
+        async with aiohttp.ClientSession() as http:
+            worker = DeliveryWorker(live.outbox, Open311Client(desk_url, http, KEY), poll_s=0.1)
+            for _ in range(2):  # delivered by the first round; the second finds nothing to do
+                with live.outbox.engine.begin() as conn:  # make the next retry due now
+                    conn.execute(outbox_table.update().values(next_attempt_at=0.0))
+                await worker.run_once()
+        entry = live.outbox.get(saved.ticket_id)
+        assert entry.service_request_id == filed.ticket_id
+        ticket = await live.client().get_request(filed.ticket_id, staff=True)
+        assert ticket["reporters"] == 2
+    finally:
+        await live.close()
+        await down.close()
