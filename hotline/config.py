@@ -165,5 +165,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
-        duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower() not in ("off", "0", "no", "false"),
+        duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower()
+        not in ("off", "0", "no", "false"),
     )
