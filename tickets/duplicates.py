@@ -42,6 +42,14 @@ __all__ = [
 RADIUS_M = 250.0
 _EARTH_M = 6_371_000.0
 _COMPOUND_SUFFIX = re.compile(r"(小区|社区|家园)$")
+# A compound name the address extractor did not take ("劲松八区北门"): last resort only.
+_LOOSE_COMMUNITY = re.compile(
+    r"([\u4e00-\u9fff]{2,8}?(?:小区|社区|花园|家园|公寓|苑|园|里|村|[一二三四五六七八九十\d]+区))"
+)
+_DISTRICTS = frozenset(
+    "东城区 西城区 朝阳区 海淀区 丰台区 石景山区 门头沟区 房山区 通州区 顺义区 昌平区 大兴区 "
+    "怀柔区 平谷区 密云区 延庆区".split()
+)
 _TRAILING = re.compile(r"^(的|这里|那里|这边|那边|附近|旁边|门口|对面|里面|内)+")
 # Contact details and the confidentiality answer, said in the same breath as the problem.
 _CONTACT = re.compile(
@@ -112,7 +120,17 @@ def place_of(
         if loc is not None:
             district = district or loc.district
             community, road = loc.community, loc.road
+        else:
+            community = _loose_community(normalize_text(address))
     return Place(_key(district), _key(community), _key(road), lat, long)
+
+
+def _loose_community(text: str) -> str | None:
+    """ "劲松八区" out of "劲松八区北门" when the extractor found no address at all."""
+    for district in _DISTRICTS:
+        text = text.replace(district, " ")
+    found = _LOOSE_COMMUNITY.search(text.replace(" ", "，"))
+    return found.group(1) if found else None
 
 
 def same_place(a: Place, b: Place, radius_m: float = RADIUS_M) -> bool:

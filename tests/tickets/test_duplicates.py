@@ -49,6 +49,9 @@ def test_same_place_by_names() -> None:
     jinsong = place_of("朝阳区劲松八区12号楼")
     assert jinsong.community == "劲松八区"
     assert same_place(jinsong, place_of("朝阳区劲松八区北门"))
+    # The extractor reads no address in "劲松八区北门"; the loose compound rule does.
+    assert same_place(jinsong, place_of("劲松八区北门"))
+    assert place_of("北门").community is None
     assert same_place(place_of("昌平区回龙观龙泽苑"), place_of("龙泽苑东区"))
     assert same_place(place_of("育新花园小区"), place_of("海淀区育新花园10号楼"))
     assert not same_place(place_of("天通苑北一区"), place_of("天通苑北二区"))
