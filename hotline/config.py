@@ -102,6 +102,8 @@ class Config:
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+    # Offer an open ticket of the same problem before filing (JIESU_DUPLICATE_CHECK=off: never).
+    duplicate_check: bool = True
 
     @property
     def tz(self) -> tzinfo:
@@ -168,4 +170,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+        duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower()
+        not in ("off", "0", "no", "false"),
     )
