@@ -13,7 +13,7 @@ from typing import Any
 
 from desk.report._data import UNKNOWN, ReportInput, ReportTicket
 from desk.report._period import Window
-from desk.report._topics import Topic, rising_topics
+from desk.report._topics import DEFAULT_THRESHOLD, Topic, rising_topics
 from tickets.survey.stats import COUNTED, Rates
 from tickets.survey.store import SurveyJob
 
@@ -123,8 +123,9 @@ def build_report(data: ReportInput, window: Window, topic_threshold: float | Non
     report.by_category_district = {k: dict(grid[k].most_common()) for k in order}
     report.by_category = _current_previous(data.tickets, window.start, lambda t: t.category)
     report.by_channel = _current_previous(data.tickets, window.start, lambda t: t.channel)
-    kwargs = {} if topic_threshold is None else {"threshold": topic_threshold}
-    report.topics = rising_topics(data.tickets, window.start, **kwargs)
+    report.topics = rising_topics(
+        data.tickets, window.start, threshold=topic_threshold or DEFAULT_THRESHOLD
+    )
     for job in data.jobs:
         report.rates_overall.add(job)
     report.rates_by_agency = rates_by(

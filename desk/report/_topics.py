@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -53,8 +54,8 @@ class Topic:
         }
 
 
-def _clusters(matrix: object, threshold: float) -> tuple[int, np.ndarray, object]:
-    sim = matrix @ matrix.T  # type: ignore[operator]
+def _clusters(matrix: Any, threshold: float) -> tuple[int, np.ndarray, Any]:
+    sim = matrix @ matrix.T
     linked = sim.multiply(sim >= threshold)
     n, labels = connected_components(linked, directed=False)
     return n, labels, sim
@@ -85,7 +86,7 @@ def rising_topics(
             members = np.flatnonzero(labels == label)
             if len(members) < min_size:
                 continue
-            sub = sim[members][:, members]  # type: ignore[index]
+            sub = sim[members][:, members]
             medoid = rows[int(members[int(np.asarray(sub.sum(axis=1)).ravel().argmax())])]
             group = [tickets[rows[m]] for m in members]
             current = sum(t.requested_at >= start for t in group)
