@@ -23,6 +23,7 @@ from bot.gateway.app_keys import (
     CONFIG,
     DELIVERY_WORKER,
     DESK_API,
+    DESK_CONSOLE,
     DESK_STORE,
     HTTP_SESSION,
     OUTBOX,
@@ -109,6 +110,7 @@ def build_app(config: Config) -> web.Application:
             tracker_url=config.effective_tracker_url,
             data_dir=config.data_dir,
         )
+        app[DESK_CONSOLE] = console
         app.router.add_routes(console.routes())
         app.cleanup_ctx.append(console.ctx)
     app.cleanup_ctx.append(_delivery_ctx)
