@@ -262,15 +262,15 @@ def ticket_page(
         "" if can_merge else Markup(' <span class="muted">（合并/拆分未接入工单库）</span>'),
     )
     body = Markup(
-        '<h1>工单 <span id="srid">{}</span>{}</h1>{}{}'
+        '<h1>工单 <span id="srid">{}</span>{}</h1>{}{}<div class="grid"><div>'
         "<section><h2>诉求</h2><p id=description>{}</p><table>{}</table></section>"
         "<section><h2>反映人</h2>{}{}</section>"
-        "<section><h2>更改状态</h2>{}</section>"
+        "<section><h2>更改状态</h2>{}</section></div><div>"
         "<section><h2>状态记录</h2><table><tr><th>时间</th><th>状态</th><th>说明</th><th>操作人</th>"
         "</tr>{}</table></section>"
         "<section><h2>对话记录</h2>{}</section>"
         "<section><h2>附件</h2>{}</section>"
-        "<section><h2>回访</h2>{}</section>"
+        "<section><h2>回访</h2>{}</section></div></div>"
     ).format(
         srid,
         Markup(' <span class="overdue">超期</span>') if late else "",
