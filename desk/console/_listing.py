@@ -84,12 +84,13 @@ def list_tickets(
         where.append(c.status == f.status)
     if f.category:
         where.append(c.service_name == f.category)
+    if f.overdue:
+        where += [c.status.not_in(DONE_STATUSES), c.expected_at.is_not(None), c.expected_at < now]
+    # JSON reads last: the plain column tests above rule most rows out first.
     if f.district:
         where.append(_attribute(engine, "address_district") == f.district)
     if f.channel:
         where.append(_attribute(engine, "channel") == f.channel)
-    if f.overdue:
-        where += [c.status.not_in(DONE_STATUSES), c.expected_at.is_not(None), c.expected_at < now]
     columns = (
         c.service_request_id,
         c.status,
