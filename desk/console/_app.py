@@ -2,7 +2,8 @@
 
 Sign-in with the desk key (``POST /desk/login``, field ``api_key``) gives an HttpOnly,
 SameSite=Strict session cookie; every other page redirects to the sign-in page without
-it, and every POST carries the session's CSRF token.  Status changes go through
+it, and every POST carries the session's CSRF token.  Ten wrong keys from one address in
+15 minutes stop sign-in from there for the rest of the window.  Status changes go through
 :meth:`desk.api.DeskApi.change_status`, the path of ``jiesu desk resolve``, so the
 satisfaction callback follows exactly as it does there.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -33,9 +35,13 @@ from tickets.survey.store import SurveyStore
 
 __all__ = ["COOKIE", "Console", "PREFIX"]
 
+log = logging.getLogger("jiesu.desk.console")
 PREFIX = "/desk"
 COOKIE = "jiesu_desk"
 REPORT_CACHE_S = 60.0
+# Wrong keys from one address within the window before sign-in is refused there (429).
+LOGIN_FAILURES = 10
+LOGIN_WINDOW_S = 900.0
 STATIC_DIR = Path(__file__).parent / "static"
 _NOTICES = {
     "status": "状态已更新",
@@ -91,6 +97,7 @@ class Console:
         self.tracker: Engine | None = None
         self._reports: dict[str, tuple[float, Markup, dict[str, Any]]] = {}
         self._report_lock = asyncio.Lock()
+        self._failures: dict[str, list[float]] = {}
 
     # -- wiring ------------------------------------------------------------------
     async def ctx(self, _app: web.Application) -> AsyncIterator[None]:
@@ -161,8 +168,16 @@ class Console:
     async def login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
         next_url = _safe_next(str(form.get("next", "")))
+        remote = request.remote or ""
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(remote, []) if now - t < LOGIN_WINDOW_S]
+        if len(recent) >= LOGIN_FAILURES:
+            return _html(views.login_page("尝试次数过多，请稍后再试", next_url), status=429)
         if not keys_match(str(form.get("api_key", "")), self.desk_api.api_key):
+            self._failures[remote] = [*recent, now]
+            log.warning("console sign-in with a wrong key from %s", remote)
             return _html(views.login_page("密钥不对", next_url), status=403)
+        self._failures.pop(remote, None)
         assert self.sessions is not None
         session = await asyncio.to_thread(self.sessions.create)
         resp = web.HTTPFound(next_url)

@@ -295,3 +295,11 @@ async def test_report_pages(gateway: Gateway) -> None:
     assert figures["period"] == "day" and figures["new_tickets"] == 1
     with gateway.desk.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tickets_table)).scalar_one() == 1
+
+
+async def test_repeated_wrong_keys_are_refused_for_a_while(gateway: Gateway) -> None:
+    for _ in range(10):
+        resp = await gateway.client.post("/desk/login", data={"api_key": "guess"})
+        assert resp.status == 403
+    blocked = await gateway.client.post("/desk/login", data={"api_key": KEY}, allow_redirects=False)
+    assert blocked.status == 429 and COOKIE not in blocked.cookies
