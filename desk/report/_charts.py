@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-from desk.report._figures import Report  # noqa: E402
+if TYPE_CHECKING:
+    from desk.report._figures import Report
 
 __all__ = ["CHART_TITLES", "render_charts"]
 
@@ -38,22 +33,34 @@ CHART_TITLES = {
 
 
 @lru_cache(maxsize=1)
-def _font_setup() -> None:
+def _pyplot() -> Any:
+    """matplotlib on the Agg backend with a CJK font, loaded on the first chart only.
+
+    The gateway imports the report package for the console; matplotlib costs seconds
+    and memory, so it is imported here, not at module level.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
     names = {f.name for f in font_manager.fontManager.ttflist}
     chosen = [n for n in CJK_FONTS if n in names]
     plt.rcParams["font.sans-serif"] = [*chosen, "DejaVu Sans"]
     plt.rcParams["axes.unicode_minus"] = False
+    return plt
 
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    _pyplot().close(fig)
     return buf.getvalue()
 
 
 def _empty(title: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 1.2))
+    fig, ax = _pyplot().subplots(figsize=(6, 1.2))
     ax.axis("off")
     ax.text(0.5, 0.5, f"{title}：无数据", ha="center", va="center")
     return _png(fig)
@@ -70,7 +77,7 @@ def _heatmap(report: Report) -> bytes:
             totals[d] = totals.get(d, 0) + n
     cols = sorted(totals, key=lambda d: (-totals[d], d))[:MAX_COLS]
     data = np.array([[grid[r].get(c, 0) for c in cols] for r in rows])
-    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * len(cols), 0.9 + 0.35 * len(rows)))
+    fig, ax = _pyplot().subplots(figsize=(1.0 + 0.6 * len(cols), 0.9 + 0.35 * len(rows)))
     ax.imshow(data, cmap="Oranges", aspect="auto")
     ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)
@@ -86,7 +93,7 @@ def _bars(pairs: dict[str, tuple[int, int]], title: str, labels: tuple[str, str]
         return _empty(title)
     names = list(pairs)[:MAX_ROWS][::-1]
     y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(7, 0.9 + 0.32 * len(names)))
+    fig, ax = _pyplot().subplots(figsize=(7, 0.9 + 0.32 * len(names)))
     ax.barh(y + 0.2, [pairs[n][0] for n in names], 0.4, label=labels[0], color="#d9534f")
     ax.barh(y - 0.2, [pairs[n][1] for n in names], 0.4, label=labels[1], color="#bbbbbb")
     ax.set_yticks(y, names)
@@ -100,7 +107,7 @@ def _rates(groups: dict[str, Any], title: str) -> bytes:
     if not rows:
         return _empty(title)
     y = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(7, 1.0 + 0.45 * len(rows)))
+    fig, ax = _pyplot().subplots(figsize=(7, 1.0 + 0.45 * len(rows)))
     for offset, key, name, color in (
         (0.27, "response_rate", "响应率", "#5bc0de"),
         (0.0, "resolution_rate", "解决率", "#5cb85c"),
@@ -117,7 +124,6 @@ def _rates(groups: dict[str, Any], title: str) -> bytes:
 
 def render_charts(report: Report) -> dict[str, bytes]:
     """PNG bytes of every chart, keyed as in :data:`CHART_TITLES`."""
-    _font_setup()
     topics = {t.label[:24]: (t.current, t.previous) for t in report.topics}
     overdue = {k: (v, 0) for k, v in report.overdue_by_agency.items()}
     return {

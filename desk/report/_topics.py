@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from desk.report._data import ReportTicket
 from tickets.privacy import mask_personal_data
@@ -55,6 +53,8 @@ class Topic:
 
 
 def _clusters(matrix: Any, threshold: float) -> tuple[int, np.ndarray, Any]:
+    from scipy.sparse.csgraph import connected_components
+
     sim = matrix @ matrix.T
     linked = sim.multiply(sim >= threshold)
     n, labels = connected_components(linked, directed=False)
@@ -72,6 +72,9 @@ def rising_topics(
     """Topics among ``tickets`` (this period: ``requested_at >= start``) that grew, top first."""
     if len(tickets) < min_size:
         return []
+    # scikit-learn loads here, not when the gateway imports the package for the console.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), min_df=1, sublinear_tf=True)
     matrix = vectorizer.fit_transform([t.description for t in tickets]).tocsr()
     by_category: dict[str, list[int]] = defaultdict(list)

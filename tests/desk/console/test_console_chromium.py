@@ -27,14 +27,15 @@ CDP_PORT = 22201  # the console helper's port range
 
 
 async def _go(browser: Browser, url: str, expect: str) -> None:
-    await browser.evaluate(f"location.href = {json.dumps(url)}; true")
+    await browser.evaluate(f"window.__left = true; location.href = {json.dumps(url)}; true")
     await _arrived(browser, expect)
 
 
-async def _arrived(browser: Browser, expect: str) -> None:
+async def _arrived(browser: Browser, expect: str, element: str = "main") -> None:
+    """The new page is loaded: ``window.__left`` (set before leaving) is gone, URL and element there."""
     await browser.wait_for_js(
-        f"location.href.includes({json.dumps(expect)}) && document.readyState === 'complete'"
-        " && !!document.querySelector('main')"
+        f"!window.__left && location.href.includes({json.dumps(expect)})"
+        f" && document.readyState === 'complete' && !!document.querySelector({json.dumps(element)})"
     )
 
 
@@ -98,13 +99,13 @@ async def test_sign_in_filter_open_and_resolve(gateway: Gateway, tmp_path: Path)
     try:
         await browser.send("Emulation.setDeviceMetricsOverride", width=1200, height=820,
                            deviceScaleFactor=1, mobile=False)  # fmt: skip
-        await _arrived(browser, "/desk/login")
+        await _arrived(browser, "/desk/login", "input[name=api_key]")
         await _shot(browser, tmp_path, "01-login")
         await browser.evaluate(
             f"document.querySelector('input[name=api_key]').value = {json.dumps(KEY)};"
-            "document.querySelector('form').requestSubmit(); true"
+            "window.__left = true; document.querySelector('form').requestSubmit(); true"
         )
-        await _arrived(browser, "/desk/tickets")
+        await _arrived(browser, "/desk/tickets", "#total")
         total = await browser.evaluate("document.getElementById('total').textContent")
         assert total == "301"
         await _shot(browser, tmp_path, "02-list")
@@ -112,9 +113,9 @@ async def test_sign_in_filter_open_and_resolve(gateway: Gateway, tmp_path: Path)
         await browser.evaluate(
             "document.querySelector('select[name=channel]').value = 'web';"
             "document.querySelector('input[name=district]').value = '朝阳区';"
-            "document.getElementById('apply').click(); true"
+            "window.__left = true; document.getElementById('apply').click(); true"
         )
-        await _arrived(browser, "district=")
+        await _arrived(browser, "district=", "#total")
         shown = int(await browser.evaluate("document.getElementById('total').textContent"))
         expected = sum(
             1
@@ -127,24 +128,24 @@ async def test_sign_in_filter_open_and_resolve(gateway: Gateway, tmp_path: Path)
 
         clicked = await browser.evaluate(
             f"(() => {{ const a = document.querySelector('a[href=\"/desk/tickets/{srid}\"]');"
-            " if (a) { a.click(); return true; } return false; })()"
+            " if (a) { window.__left = true; a.click(); return true; } return false; })()"
         )
         assert clicked, "the ticket is on the first filtered page (newest first)"
-        await _arrived(browser, f"/desk/tickets/{srid}")
+        await _arrived(browser, f"/desk/tickets/{srid}", "#srid")
         assert await browser.evaluate("document.getElementById('srid').textContent") == srid
         page_text = await browser.evaluate("document.body.innerText")
         assert "13800138000" in page_text and "朝阳区望京西园四区南门" in page_text
         await _shot(browser, tmp_path, "04-ticket")
 
         asked = await browser.evaluate(
-            "window.confirm = (m) => { window.__asked = m; return true; };"
+            "window.__left = true; window.confirm = (m) => { window.__asked = m; return true; };"
             "const f = document.getElementById('status-form');"
             "f.querySelector('select[name=status]').value = 'resolved';"
             "f.querySelector('textarea[name=note]').value = '已更换井盖';"
             "f.querySelector('button').click(); window.__asked"
         )
         assert asked == "确定更改状态？"  # console.js asks before the change is sent
-        await _arrived(browser, "done=status")
+        await _arrived(browser, "done=status", "#message")
         assert (
             await browser.evaluate("document.getElementById('message').textContent") == "状态已更新"
         )
