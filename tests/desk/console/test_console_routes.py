@@ -128,6 +128,8 @@ async def test_ticket_page_shows_staff_everything_and_escapes_it(gateway: Gatewa
     text = await (await gateway.client.get(f"/desk/tickets/{t.service_request_id}")).text()
     assert "13800138000" in text and "王小明" in text  # staff see the contact
     assert "<script>alert(1)</script>" not in text
+    page = await gateway.client.get(f"/desk/tickets/{t.service_request_id}")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "受理" in text  # status history
     assert "<b id=reporters>1</b>" in text  # the ticket's own contact is its reporter
@@ -174,6 +176,11 @@ async def test_status_change_needs_csrf_and_schedules_the_callback(gateway: Gate
         survey.close()
     assert job.status == "scheduled" and job.sender_id == "web:res-1"
 
+    no_note = await gateway.client.post(
+        path, data={"status": "closed", "note": " ", "csrf": csrf}, allow_redirects=False
+    )
+    assert "error=note" in no_note.headers["Location"]
+    assert gateway.desk.get(t.service_request_id).status == "resolved"
     bad = await gateway.client.post(
         path, data={"status": "in_progress", "note": "x", "csrf": csrf}, allow_redirects=False
     )
