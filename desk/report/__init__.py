@@ -1,7 +1,7 @@
 """Reports of the embedded desk: 日筛查 / 周派单 / 月统计 with charts (``jiesu report``)."""
 
 from desk.report._charts import CHART_TITLES, render_charts
-from desk.report._data import ReportInput, ReportTicket, load_input
+from desk.report._data import ReportInput, ReportTicket, Resolution, load_input
 from desk.report._figures import OverdueTicket, Report, build_report, rates_by
 from desk.report._html import data_uri, report_document, report_fragment
 from desk.report._period import Period, Window, window
@@ -16,6 +16,7 @@ __all__ = [
     "ReportFiles",
     "ReportInput",
     "ReportTicket",
+    "Resolution",
     "Topic",
     "Window",
     "build_report",

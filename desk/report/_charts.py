@@ -28,7 +28,7 @@ CHART_TITLES = {
     "rising_topics": "上升话题（本期比上期多的件数）",
     "rates_agency": "三率（按承办单位）",
     "rates_channel": "三率（按渠道）",
-    "overdue_agency": "超期未办（按承办单位）",
+    "overdue_agency": "超期（按承办单位）：未办 / 超时办结",
 }
 
 
@@ -125,7 +125,12 @@ def _rates(groups: dict[str, Any], title: str) -> bytes:
 def render_charts(report: Report) -> dict[str, bytes]:
     """PNG bytes of every chart, keyed as in :data:`CHART_TITLES`."""
     topics = {t.label[:24]: (t.current, t.previous) for t in report.topics}
-    overdue = {k: (v, 0) for k, v in report.overdue_by_agency.items()}
+    units = list(report.overdue_by_agency)
+    units += [k for k in report.resolved_by_agency if k not in report.overdue_by_agency]
+    overdue = {
+        k: (report.overdue_by_agency.get(k, 0), report.resolved_by_agency.get(k, (0, 0))[1])
+        for k in units
+    }
     return {
         "category_district": _heatmap(report),
         "new_vs_previous": _bars(
@@ -134,5 +139,5 @@ def render_charts(report: Report) -> dict[str, bytes]:
         "rising_topics": _bars(topics, CHART_TITLES["rising_topics"], ("本期", "上期")),
         "rates_agency": _rates(report.rates_by_agency, CHART_TITLES["rates_agency"]),
         "rates_channel": _rates(report.rates_by_channel, CHART_TITLES["rates_channel"]),
-        "overdue_agency": _bars(overdue, CHART_TITLES["overdue_agency"], ("超期", "")),
+        "overdue_agency": _bars(overdue, CHART_TITLES["overdue_agency"], ("超期未办", "超时办结")),
     }

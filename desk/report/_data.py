@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from desk.store import tickets_table
+from desk.store import history_table, tickets_table
 from tickets.survey.store import SurveyJob, SurveyStore
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "UNKNOWN",
     "ReportInput",
     "ReportTicket",
+    "Resolution",
     "agencies_of",
     "load_input",
     "ticket_from_row",
@@ -80,6 +81,20 @@ def ticket_from_row(row: sa.engine.RowMapping) -> ReportTicket:
 
 
 @dataclass(frozen=True)
+class Resolution:
+    """A ticket first resolved (or closed) in the period, against its promised deadline."""
+
+    service_request_id: str
+    agency: str
+    done_at: float
+    expected_at: float | None
+
+    @property
+    def late(self) -> bool:
+        return self.expected_at is not None and self.done_at > self.expected_at
+
+
+@dataclass(frozen=True)
 class ReportInput:
     """Tickets of the period and the one before, open overdue tickets, survey jobs."""
 
@@ -87,6 +102,7 @@ class ReportInput:
     overdue: list[ReportTicket]
     jobs: list[SurveyJob]
     agency_of: dict[str, str]
+    resolutions: list[Resolution] = field(default_factory=list)
 
 
 def _select(engine: Engine, *where: Any) -> list[ReportTicket]:
@@ -125,5 +141,30 @@ def load_input(
     )
     jobs = survey.jobs(start, end) if survey is not None else []
     return ReportInput(
-        tickets, overdue, jobs, agencies_of(desk_engine, (j.ticket_id for j in jobs))
+        tickets,
+        overdue,
+        jobs,
+        agencies_of(desk_engine, (j.ticket_id for j in jobs)),
+        resolutions(desk_engine, start, end),
     )
+
+
+def resolutions(engine: Engine, start: float, end: float) -> list[Resolution]:
+    """Tickets whose first resolved/closed entry in the history falls in ``[start, end)``."""
+    h, c = history_table.c, tickets_table.c
+    first = (
+        sa.select(h.ticket_id, sa.func.min(h.at).label("done_at"))
+        .where(h.status.in_(DONE_STATUSES))
+        .group_by(h.ticket_id)
+        .subquery()
+    )
+    q = (
+        sa.select(c.service_request_id, c.agency_responsible, c.expected_at, first.c.done_at)
+        .join(first, first.c.ticket_id == c.id)
+        .where(first.c.done_at >= start, first.c.done_at < end)
+        .order_by(c.id)
+    )
+    with engine.connect() as conn:
+        return [
+            Resolution(str(r[0]), str(r[1] or UNKNOWN), float(r[3]), r[2]) for r in conn.execute(q)
+        ]

@@ -59,6 +59,13 @@ class Report:
     overdue_count: int = 0
     overdue_by_agency: dict[str, int] = field(default_factory=dict)
     overdue: list[OverdueTicket] = field(default_factory=list)
+    resolved: int = 0
+    resolved_late: int = 0
+    resolved_by_agency: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(1 - self.resolved_late / self.resolved, 4) if self.resolved else None
 
     def as_dict(self) -> dict[str, Any]:
         w = self.window
@@ -86,6 +93,15 @@ class Report:
                 "count": self.overdue_count,
                 "by_agency": self.overdue_by_agency,
                 "oldest": [o.as_dict() for o in self.overdue],
+            },
+            "resolved": {
+                "count": self.resolved,
+                "late": self.resolved_late,
+                "on_time_rate": self.on_time_rate,
+                "by_agency": {
+                    k: {"resolved": n, "late": late}
+                    for k, (n, late) in self.resolved_by_agency.items()
+                },
             },
         }
 
@@ -148,4 +164,9 @@ def build_report(data: ReportInput, window: Window, topic_threshold: float | Non
     report.overdue_count = len(late)
     report.overdue_by_agency = dict(Counter(o.agency for o in late).most_common())
     report.overdue = late[:OVERDUE_LISTED]
+    report.resolved = len(data.resolutions)
+    report.resolved_late = sum(r.late for r in data.resolutions)
+    done: Counter[str] = Counter(r.agency for r in data.resolutions)
+    slow: Counter[str] = Counter(r.agency for r in data.resolutions if r.late)
+    report.resolved_by_agency = {k: (n, slow[k]) for k, n in done.most_common()}
     return report

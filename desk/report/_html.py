@@ -33,21 +33,23 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _rates_table(title: str, groups: Mapping[str, Rates]) -> Markup:
-    rows = Markup("").join(
-        Markup(
-            "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
-            "<td class=n>{}</td><td class=n>{}</td></tr>"
-        ).format(
-            name,
-            r.surveyed,
-            r.answered,
-            _pct(r.as_dict()["response_rate"]),
-            _pct(r.as_dict()["resolution_rate"]),
-            _pct(r.as_dict()["satisfaction_rate"]),
-        )
-        for name, r in groups.items()
+def _rates_row(name: str, r: Rates) -> Markup:
+    d = r.as_dict()
+    return Markup(
+        "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
+        "<td class=n>{}</td><td class=n>{}</td></tr>"
+    ).format(
+        name,
+        r.surveyed,
+        r.answered,
+        _pct(d["response_rate"]),
+        _pct(d["resolution_rate"]),
+        _pct(d["satisfaction_rate"]),
     )
+
+
+def _rates_table(title: str, groups: Mapping[str, Rates]) -> Markup:
+    rows = Markup("").join(_rates_row(name, r) for name, r in groups.items())
     return Markup(
         "<h3>{}</h3><table><tr><th></th><th>回访</th><th>完成</th><th>响应率</th>"
         "<th>解决率</th><th>满意率</th></tr>{}</table>"
@@ -77,7 +79,8 @@ def report_fragment(report: Report, charts: Mapping[str, str]) -> Markup:
     )
     return Markup(
         "<h1>{title}</h1><p>{span}（上期自 {prev}）</p>"
-        "<p>本期新件 <b>{new}</b>，上期 {old}，变化 {change:+d}。超期未办 <b>{late}</b> 件。</p>"
+        "<p>本期新件 <b>{new}</b>，上期 {old}，变化 {change:+d}。超期未办 <b>{late}</b> 件。"
+        "本期办结 {resolved} 件，其中超时 {resolved_late} 件（按时率 {on_time}）。</p>"
         "<h2>类别与区</h2>{heat}{bars}"
         "<h2>上升话题</h2>{topics_img}<table><tr><th>最典型的诉求</th><th>类别</th>"
         "<th>总数</th><th>本期</th><th>增长</th></tr>{topics}</table>"
@@ -92,6 +95,9 @@ def report_fragment(report: Report, charts: Mapping[str, str]) -> Markup:
         old=report.previous_tickets,
         change=change,
         late=report.overdue_count,
+        resolved=report.resolved,
+        resolved_late=report.resolved_late,
+        on_time=_pct(report.on_time_rate),
         heat=_img(charts, "category_district"),
         bars=_img(charts, "new_vs_previous"),
         topics_img=_img(charts, "rising_topics"),

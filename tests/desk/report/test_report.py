@@ -78,6 +78,10 @@ def test_week_figures_are_the_known_ones(stores: tuple[DeskStore, SurveyStore]) 
     assert [o["service_request_id"] for o in overdue["oldest"]] == [ids[5], ids[3]]
     assert overdue["oldest"][0]["hours_overdue"] == pytest.approx(10 * 24 - 24, abs=0.1)
     assert overdue["by_agency"] == {"路灯管理": 1, DRAIN: 1}
+    resolved = figures["resolved"]
+    assert (resolved["count"], resolved["late"]) == (3, 1)
+    assert resolved["on_time_rate"] == pytest.approx(2 / 3, abs=1e-4)
+    assert resolved["by_agency"] == {DRAIN: {"resolved": 3, "late": 1}}
 
 
 def test_day_period_sees_only_the_last_day(stores: tuple[DeskStore, SurveyStore]) -> None:
