@@ -18,6 +18,7 @@ import asyncio
 import os
 import platform
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -138,6 +139,7 @@ async def main_async(args: argparse.Namespace) -> int:
             report_cached = await _time(http, [week] * 20)
     finally:
         await runner.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
     print(f"machine: {platform.node()} ({os.cpu_count()} cores); database: "
           f"{'PostgreSQL' if args.pg else 'SQLite'}; {args.tickets} tickets, "
           f"{CONVERSATIONS} conversations in the tracker store; fill {fill_s:.1f} s; "

@@ -1,6 +1,6 @@
 """Time ``jiesu report --period week`` on 10,000 synthetic tickets (target ≤ 30 s).
 
-Usage: ``.venv/bin/python benchmarks/report_speed.py [--tickets 10000] [--pg URL]``
+Usage: ``.venv/bin/python benchmarks/report_speed.py [--tickets 10000] [--pg URL] [--keep]``
 
 Fills a fresh desk (SQLite in a temporary folder, or a PostgreSQL database with ``--pg``)
 and survey store with :mod:`desk.synthetic` tickets (texts from taxonomy words), then runs
@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tickets", type=int, default=10_000)
     ap.add_argument("--pg", default="", help="PostgreSQL URL of an empty database")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder and report")
     args = ap.parse_args()
 
     from desk.store import DeskStore, tickets_table
@@ -81,7 +83,10 @@ def main() -> int:
           f"= {report_s / select_s:.1f}x the SELECT, {report_s / help_s:.1f}x the start-up; "
           f"target 30 s: {'met' if report_s <= 30 else 'MISSED'}")  # fmt: skip
     print(f"jiesu report --period week --json: {json_s:.2f} s")
-    print(f"report: {out.strip()}")
+    if args.keep:
+        print(f"report: {out.strip()}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0 if report_s <= 30 else 1
 
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.gateway.app import build_app
 from bot.gateway.app_keys import DESK_API, DESK_STORE, OUTBOX
-from desk.store import DeskStore
+from desk.store import DeskStore, NewTicket, Ticket
 from hotline.config import load_config
 from tests.auxil.survey_gateway import patched_environ
 from tickets.outbox import Outbox
@@ -79,3 +79,23 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
         yield Gateway(client, app, tmp_path)
     finally:
         await client.close()
+
+
+def add_ticket(gw: Gateway, **attrs: str) -> Ticket:
+    """A desk ticket with a contact; ``attrs`` become its attributes (``text``, ``category`` aside)."""
+    category = attrs.pop("category", "噪音扰民")
+    ticket, _ = gw.desk.create(
+        NewTicket(
+            service_code="HJ01",
+            service_name=category,
+            agency_responsible="生态环境局",
+            description=attrs.pop("text", "楼下饭馆每天晚上十二点以后还很吵"),
+            address_string="朝阳区望京西园四区",
+            phone="13800138000",
+            first_name="小明",
+            last_name="王",
+            attributes={"category": category, **attrs},
+            expected_in_hours=24,
+        )
+    )
+    return ticket

@@ -16,8 +16,7 @@ import pytest
 
 from desk.synthetic import generate
 from tests.auxil.browser import Browser, chromium_path
-from tests.desk.console.conftest import KEY, Gateway
-from tests.desk.console.test_console_routes import _ticket
+from tests.desk.console.conftest import KEY, Gateway, add_ticket
 
 pytestmark = [
     pytest.mark.slow,
@@ -84,7 +83,7 @@ async def _conversation(db: Path, sender: str) -> None:
 async def test_sign_in_filter_open_and_resolve(gateway: Gateway, tmp_path: Path) -> None:
     generate(gateway.desk.engine, None, 300, now=time.time(), tz=gateway.desk.tz, days=20)
     await _conversation(gateway.data_dir / "tracker.db", "web:chromium-1")
-    mine = _ticket(
+    mine = add_ticket(
         gateway,
         category="排水与井盖",
         channel="web",

@@ -10,28 +10,9 @@ import sqlalchemy as sa
 from bot.gateway.app_keys import DESK_CONSOLE
 from desk.console import COOKIE
 from desk.console._reporters import Reporter
-from desk.store import NewTicket, Ticket, tickets_table
-from tests.desk.console.conftest import KEY, Gateway
+from desk.store import Ticket, tickets_table
+from tests.desk.console.conftest import KEY, Gateway, add_ticket
 from tickets.survey.store import SurveyStore
-
-
-def _ticket(gw: Gateway, **attrs: str) -> Ticket:
-    category = attrs.pop("category", "噪音扰民")
-    ticket, _ = gw.desk.create(
-        NewTicket(
-            service_code="HJ01",
-            service_name=category,
-            agency_responsible="生态环境局",
-            description=attrs.pop("text", "楼下饭馆每天晚上十二点以后还很吵"),
-            address_string="朝阳区望京西园四区",
-            phone="13800138000",
-            first_name="小明",
-            last_name="王",
-            attributes={"category": category, **attrs},
-            expected_in_hours=24,
-        )
-    )
-    return ticket
 
 
 def _overdue(gw: Gateway, srid: str) -> None:
@@ -44,7 +25,7 @@ def _overdue(gw: Gateway, srid: str) -> None:
 
 
 async def test_nothing_is_shown_without_signing_in(gateway: Gateway) -> None:
-    t = _ticket(gateway, channel="web")
+    t = add_ticket(gateway, channel="web")
     for path in (
         "/desk/",
         "/desk/tickets",
@@ -94,9 +75,9 @@ async def test_login_sets_a_strict_httponly_cookie_and_logout_ends_it(gateway: G
 
 
 async def test_filters_and_paging(gateway: Gateway) -> None:
-    a = _ticket(gateway, channel="web", address_district="朝阳区")
-    b = _ticket(gateway, category="路灯照明", channel="telegram", address_district="海淀区")
-    c = _ticket(gateway, category="路灯照明", channel="phone", address_district="朝阳区")
+    a = add_ticket(gateway, channel="web", address_district="朝阳区")
+    b = add_ticket(gateway, category="路灯照明", channel="telegram", address_district="海淀区")
+    c = add_ticket(gateway, category="路灯照明", channel="phone", address_district="朝阳区")
     _overdue(gateway, c.service_request_id)
     _overdue(gateway, a.service_request_id)
     gateway.desk.set_status(a.service_request_id, "resolved", "done")  # resolved: not overdue
@@ -115,7 +96,7 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
     assert await ids("overdue=1&channel=web") == set()
 
     for _ in range(117):
-        _ticket(gateway, channel="web", address_district="朝阳区")
+        add_ticket(gateway, channel="web", address_district="朝阳区")
     text = await (await gateway.client.get("/desk/tickets?channel=web&page=3")).text()
     assert "<b id=total>118</b>" in text and "第 3 / 3 页" in text
     assert text.count('<tr><td><a href="/desk/tickets/') == 18
@@ -123,7 +104,7 @@ async def test_filters_and_paging(gateway: Gateway) -> None:
 
 
 async def test_ticket_page_shows_staff_everything_and_escapes_it(gateway: Gateway) -> None:
-    t = _ticket(gateway, channel="web", text="井盖丢了<script>alert(1)</script>")
+    t = add_ticket(gateway, channel="web", text="井盖丢了<script>alert(1)</script>")
     await gateway.login()
     text = await (await gateway.client.get(f"/desk/tickets/{t.service_request_id}")).text()
     assert "13800138000" in text and "王小明" in text  # staff see the contact
@@ -142,7 +123,7 @@ async def test_ticket_page_shows_staff_everything_and_escapes_it(gateway: Gatewa
 
 async def test_status_change_needs_csrf_and_schedules_the_callback(gateway: Gateway) -> None:
     # A complaint Jiesu filed: the outbox knows the conversation to call back.
-    t = _ticket(gateway, channel="web", conversation_id="web:res-1")
+    t = add_ticket(gateway, channel="web", conversation_id="web:res-1")
     entry = gateway.outbox.add(
         {"service_code": "HJ01", "description": t.description, "attribute[category]": "噪音扰民"},
         "web:res-1",
@@ -206,7 +187,7 @@ async def test_transcript_from_rasa_tracker_store(gateway: Gateway) -> None:
         ],
     )
     await store.save(tracker)
-    t = _ticket(gateway, channel="web", conversation_id="web:res-2")
+    t = add_ticket(gateway, channel="web", conversation_id="web:res-2")
     await gateway.login()
     text = await (await gateway.client.get(f"/desk/tickets/{t.service_request_id}")).text()
     assert (
@@ -223,7 +204,9 @@ async def test_attachments_only_from_the_data_dir(gateway: Gateway, tmp_path_fac
     inside.write_bytes(b"\xff\xd8jpeg")
     outside = tmp_path_factory.mktemp("elsewhere") / "secret.txt"
     outside.write_text("secret")
-    t = _ticket(gateway, channel="telegram", attachments=f"{inside.as_uri()}\n{outside.as_uri()}")
+    t = add_ticket(
+        gateway, channel="telegram", attachments=f"{inside.as_uri()}\n{outside.as_uri()}"
+    )
     await gateway.login()
     text = await (await gateway.client.get(f"/desk/tickets/{t.service_request_id}")).text()
     assert "photo.jpg" in text
@@ -234,8 +217,8 @@ async def test_attachments_only_from_the_data_dir(gateway: Gateway, tmp_path_fac
 
 
 async def test_merge_and_split_go_through_the_interface(gateway: Gateway) -> None:
-    t = _ticket(gateway, channel="web")
-    u = _ticket(gateway, channel="telegram")
+    t = add_ticket(gateway, channel="web")
+    u = add_ticket(gateway, channel="telegram")
     csrf = await gateway.login()
     unwired = await gateway.client.post(
         f"/desk/tickets/{t.service_request_id}/merge",
@@ -294,7 +277,7 @@ def test_reporters_come_from_the_store_when_it_has_them() -> None:
 
 
 async def test_report_pages(gateway: Gateway) -> None:
-    _ticket(gateway, channel="web", address_district="朝阳区")
+    add_ticket(gateway, channel="web", address_district="朝阳区")
     await gateway.login()
     text = await (await gateway.client.get("/desk/reports?period=week")).text()
     assert "周报" in text and text.count('src="data:image/png;base64,') == 6
