@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import AsyncIterator
@@ -13,9 +14,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.gateway.app import build_app
-from bot.gateway.app_keys import DESK_API, DESK_STORE, OUTBOX
+from bot.gateway.app_keys import CONFIG, DESK_API, DESK_STORE, OUTBOX
 from desk.store import DeskStore, NewTicket, Ticket
 from hotline.config import load_config
+from tests.auxil.postgres import fresh_database
 from tests.auxil.survey_gateway import patched_environ
 from tickets.outbox import Outbox
 
@@ -54,6 +56,10 @@ class Gateway:
     def outbox(self) -> Outbox:
         return self.app[OUTBOX]
 
+    @property
+    def outbox_url(self) -> str:
+        return self.app[CONFIG].effective_outbox_db_url
+
     async def login(self) -> str:
         """Sign in; returns the session's CSRF token."""
         resp = await self.client.post("/desk/login", data={"api_key": KEY})
@@ -67,9 +73,11 @@ class Gateway:
         return found.group(1)
 
 
-@pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
+@contextlib.asynccontextmanager
+async def _gateway(tmp_path: Path, db_url: str = "") -> AsyncIterator[Gateway]:
     env = console_env(tmp_path)
+    if db_url:  # desk, outbox and survey tables on PostgreSQL
+        env.update(JIESU_DESK_DB_URL=db_url, JIESU_DB_URL=db_url)
     with patched_environ(env):
         app = build_app(load_config(env))
     client = TestClient(TestServer(app))
@@ -79,6 +87,24 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
         yield Gateway(client, app, tmp_path)
     finally:
         await client.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Gateway]:
+    """The gateway on SQLite files, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        async with _gateway(tmp_path) as gw:
+            yield gw
+        return
+    with fresh_database() as url:
+        async with _gateway(tmp_path, url) as gw:
+            yield gw
+
+
+@pytest.fixture
+async def sqlite_gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
+    async with _gateway(tmp_path) as gw:
+        yield gw
 
 
 def add_ticket(gw: Gateway, **attrs: str) -> Ticket:

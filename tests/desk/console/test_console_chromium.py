@@ -80,7 +80,8 @@ async def _conversation(db: Path, sender: str) -> None:
     )
 
 
-async def test_sign_in_filter_open_and_resolve(gateway: Gateway, tmp_path: Path) -> None:
+async def test_sign_in_filter_open_and_resolve(sqlite_gateway: Gateway, tmp_path: Path) -> None:
+    gateway = sqlite_gateway
     generate(gateway.desk.engine, None, 300, now=time.time(), tz=gateway.desk.tz, days=20)
     await _conversation(gateway.data_dir / "tracker.db", "web:chromium-1")
     mine = add_ticket(

@@ -150,7 +150,7 @@ async def test_status_change_needs_csrf_and_schedules_the_callback(gateway: Gate
         "note": "已修复",
         "actor": "console",
     }
-    survey = SurveyStore(f"sqlite:///{gateway.data_dir / 'jiesu.db'}")
+    survey = SurveyStore(gateway.outbox_url)
     try:
         job = survey.get(t.service_request_id)
     finally:
