@@ -21,7 +21,7 @@ from desk.store import history_table, tickets_table
 from nlu import load_taxonomy
 from tickets.survey.store import jobs_table
 
-__all__ = ["DISTRICTS", "SyntheticSummary", "generate"]
+__all__ = ["DISTRICTS", "HOTSPOTS", "SyntheticSummary", "generate"]
 
 DISTRICTS = (
     "东城区", "西城区", "朝阳区", "海淀区", "丰台区", "石景山区", "门头沟区", "房山区",
@@ -36,7 +36,7 @@ _PHRASES = (
     "{kw}影响居民正常生活",
     "请相关部门看看{kw}的情况",
 )
-_HOTSPOTS = (
+HOTSPOTS = (
     (
         "排水与井盖",
         "朝阳区",
@@ -87,7 +87,7 @@ def generate(
         row_id = first_id + k
         hot = rng.random() < hotspot_share
         if hot:
-            name, district, place, text = rng.choice(_HOTSPOTS)
+            name, district, place, text = rng.choice(HOTSPOTS)
             leaf = next(lf for lf in leaves if lf.name == name)
             requested = now - rng.uniform(0, 6) * 86_400  # a burst in the last days
             description = f"{place}{text}{rng.choice(_HOTSPOT_VARIANTS)}"

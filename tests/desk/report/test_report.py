@@ -128,3 +128,26 @@ def test_cli_json_and_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caps
     )
     assert capsys.readouterr().out.strip() == str(out / "report-month.html")
     assert json.loads((out / "report-month.json").read_text("utf-8"))["new_tickets"] == 6
+
+
+def test_the_synthetic_hotspots_are_the_top_rising_topics(tmp_path: Path) -> None:
+    """Three problems reported again and again in the last days, among 2,000 other tickets."""
+    import time
+
+    from desk.synthetic import HOTSPOTS, generate
+
+    desk = DeskStore(f"sqlite:///{tmp_path / 'desk.db'}", tz=TZ)
+    now = time.time()
+    summary = generate(desk.engine, None, 2000, now=now, tz=TZ, hotspot_share=0.03)
+    report = make_report(desk.engine, None, Period.WEEK, TZ, now)
+    by_place = {
+        place: {t.service_request_id for t in desk.list(limit=5000) if text in t.description}
+        for _, _, place, text in HOTSPOTS
+    }
+    assert sum(len(ids) for ids in by_place.values()) == summary.hotspot_tickets > 30
+    top = report.topics[:3]
+    assert {frozenset(t.ticket_ids) for t in top} == {frozenset(ids) for ids in by_place.values()}
+    assert all(t.previous == 0 and t.growth == t.size for t in top)
+    # Each label is one of that hotspot's own reports.
+    assert all(any(text in t.label for *_, text in HOTSPOTS) for t in top)
+    assert all(t.growth < top[-1].growth for t in report.topics[3:])
