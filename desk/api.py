@@ -197,14 +197,11 @@ class DeskApi:
         actor = str(form.get("actor") or "staff")
         attributes = _attributes(form)
         try:
-            ticket = await asyncio.to_thread(
-                self.store.set_status, srid, status, note, actor, attributes or None
-            )
+            ticket = await self.change_status(srid, status, note, actor, attributes or None)
         except TicketNotFound:
             return _error(404, 404, f"no service request {srid}")
         except InvalidTransition as exc:
             return _error(409, 409, str(exc))
-        await self._notify(ticket)
         return web.json_response([ticket.to_open311(staff=True, tz=self.store.tz)])
 
     async def post_merge(self, request: web.Request) -> web.Response:
@@ -242,6 +239,29 @@ class DeskApi:
             return _error(404, 404, str(exc))
         log.info("co-reporter %d of %s split to %s", reporter_id, srid, ticket.service_request_id)
         return web.json_response([ticket.to_open311(staff=True, tz=self.store.tz)])
+
+    async def change_status(
+        self,
+        srid: str,
+        status: str,
+        note: str | None = None,
+        actor: str = "staff",
+        attributes: dict[str, Any] | None = None,
+    ) -> Ticket:
+        """Move a ticket and tell the listeners (the satisfaction callback among them).
+
+        The one path of every staff status change: ``POST requests/{id}/status.json``
+        (``jiesu desk resolve``) and the console both come through here.
+
+        Raises:
+            TicketNotFound: No such ticket.
+            InvalidTransition: The change is not allowed from the ticket's status.
+        """
+        ticket = await asyncio.to_thread(
+            self.store.set_status, srid, status, note, actor, attributes
+        )
+        await self._notify(ticket)
+        return ticket
 
     async def _notify(self, ticket: Ticket) -> None:
         for listener in self.listeners:

@@ -33,6 +33,7 @@ __all__ = [
     "NewTicket",
     "Reporter",
     "STATUSES",
+    "next_statuses",
     "open311_status",
 ]
 
@@ -488,3 +489,8 @@ class DeskStore:
             return int(
                 conn.execute(sa.select(sa.func.count()).select_from(tickets_table)).scalar_one()
             )
+
+
+def next_statuses(status: str) -> tuple[str, ...]:
+    """The statuses a ticket in ``status`` may move to."""
+    return _TRANSITIONS.get(status, ())

@@ -23,6 +23,7 @@ from bot.gateway.app_keys import (
     CONFIG,
     DELIVERY_WORKER,
     DESK_API,
+    DESK_CONSOLE,
     DESK_STORE,
     HTTP_SESSION,
     OUTBOX,
@@ -32,6 +33,7 @@ from bot.gateway.rasa_client import RasaClient
 from bot.gateway.rasa_pool import RasaPool
 from bot.survey import routes as survey_app
 from desk.api import DeskApi
+from desk.console import Console
 from desk.services import open311_services
 from desk.store import DeskStore
 from hotline.config import Config
@@ -102,6 +104,17 @@ def build_app(config: Config) -> web.Application:
         app[DESK_API] = desk_api
         app.router.add_routes(desk_api.routes())
     app.cleanup_ctx.append(_stores_ctx)
+    if config.embedded_desk:
+        # The staff console at /desk/ (desk/console/); its ctx needs the desk store open.
+        console = Console(
+            desk_api,
+            survey_url=config.effective_outbox_db_url,
+            tracker_url=config.effective_tracker_url,
+            data_dir=config.data_dir,
+        )
+        app[DESK_CONSOLE] = console
+        app.router.add_routes(console.routes())
+        app.cleanup_ctx.append(console.ctx)
     app.cleanup_ctx.append(_delivery_ctx)
     health.setup(app)
     channel_web.setup(app)
