@@ -9,11 +9,18 @@ place by name or within ~100 m), ``elsewhere`` / ``elsewhere_coords`` (same prob
 another place), ``same_place_other_problem`` (same category and place, other problem),
 ``other_category`` (same place, another category).
 
-    python benchmarks/duplicate_pairs.py
+    python benchmarks/duplicate_pairs.py            # the evaluation set
+    python benchmarks/duplicate_pairs.py --tune     # the tuning set
+
+Two sets, never mixed: the **evaluation** set (``duplicate_problems.yml`` →
+``duplicate_pairs.jsonl``) only measures; the **tuning** set (``duplicate_problems_tune.yml``
+→ ``duplicate_pairs_tune.jsonl``: other problems, other words, other places) is the only one
+the pair model (:mod:`nlu.pair_model`) is fitted and its threshold chosen on.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import random
@@ -26,6 +33,9 @@ DATA = Path(__file__).resolve().parent / "data"
 SOURCE = DATA / "duplicate_problems.yml"
 PAIRS = DATA / "duplicate_pairs.jsonl"
 SEED = 14
+TUNE_SOURCE = DATA / "duplicate_problems_tune.yml"
+TUNE_PAIRS = DATA / "duplicate_pairs_tune.jsonl"
+TUNE_SEED = 2020
 
 
 def _report(
@@ -55,8 +65,8 @@ def _near(rng: random.Random, place: dict[str, Any]) -> tuple[float, float]:
     return place["lat"] + rng.uniform(-6e-4, 6e-4), place["long"] + rng.uniform(-6e-4, 6e-4)
 
 
-def compose(seed: int = SEED) -> list[dict[str, Any]]:
-    src = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+def compose(seed: int = SEED, source: Path = SOURCE) -> list[dict[str, Any]]:
+    src = yaml.safe_load(source.read_text(encoding="utf-8"))
     problems, places = src["problems"], src["places"]
     rng = random.Random(seed)
     pairs: list[dict[str, Any]] = []
@@ -100,14 +110,18 @@ def compose(seed: int = SEED) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    pairs = compose()
-    with PAIRS.open("w", encoding="utf-8") as fh:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tune", action="store_true", help="write the tuning set instead")
+    args = ap.parse_args()
+    source, out, seed = (TUNE_SOURCE, TUNE_PAIRS, TUNE_SEED) if args.tune else (SOURCE, PAIRS, SEED)
+    pairs = compose(seed, source)
+    with out.open("w", encoding="utf-8") as fh:
         for pair in pairs:
             fh.write(json.dumps(pair, ensure_ascii=False) + "\n")
     kinds: dict[str, int] = {}
     for pair in pairs:
         kinds[pair["kind"]] = kinds.get(pair["kind"], 0) + 1
-    print(f"{len(pairs)} pairs → {PAIRS}: {kinds}")
+    print(f"{len(pairs)} pairs → {out}: {kinds}")
 
 
 if __name__ == "__main__":
