@@ -40,6 +40,8 @@ from nlu.similarity import (  # noqa: E402
 )
 from tickets.duplicates import Report, place_of, problem_text, same_place  # noqa: E402
 
+from nlu.pair_model import MODEL_FILE  # noqa: E402
+
 PAIRS = ROOT / "benchmarks" / "data" / "duplicate_pairs.jsonl"
 MIN_PRECISION = 0.95
 
@@ -157,13 +159,63 @@ def lookup_timing(pairs: Sequence[dict[str, Any]], sizes: Sequence[int] = (1, 10
         )
 
 
+def ablation(min_precision: float = MIN_PRECISION) -> list[tuple[str, float, Figures, Figures]]:
+    """Every fitted variant on the evaluation set: its tuned threshold, and (for reference
+    only) the evaluation set's own best threshold, which no shipped setting may use."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from duplicate_features import embedders, feature_table
+    from duplicate_tune import COMBINATIONS, probabilities
+
+    from nlu.pair_model import load_models
+
+    pairs = load_pairs()
+    by_feature = embedders()
+    stripped = feature_table(pairs, by_feature)
+    raw = feature_table(pairs, by_feature, strip=False)
+    models = load_models()
+    spec = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    rows: list[tuple[str, float, Figures, Figures]] = []
+    scores_of: dict[str, np.ndarray] = {}
+    labels = stripped.labels
+    for name, model in models.items():
+        table = stripped if spec["models"][name].get("strip_address", True) else raw
+        if not all(f in table.values for f in model.features):
+            continue
+        scores = probabilities(model, table)
+        scores_of[name] = scores
+        rows.append((name, spec["models"][name]["cv_recall"], figures_at(scores, labels, model.threshold),
+                     choose_threshold(scores, labels, min_precision)))
+    for name, combo in spec.get("combinations", {}).items():
+        how, parts = COMBINATIONS[name]
+        if not all(p in scores_of for p in parts):
+            continue
+        stacked = np.vstack([scores_of[p] for p in parts])
+        scores = stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
+        rows.append((name, combo["cv_recall"], figures_at(scores, labels, combo["threshold"]),
+                     choose_threshold(scores, labels, min_precision)))
+    return rows
+
+
+def print_ablation(min_precision: float = MIN_PRECISION) -> None:
+    print("ablation — fitted and thresholded on the TUNING set, measured on the EVALUATION set")
+    print(f"{'variant':22s} {'tune CV recall':>14s} | {'thr':>4s} {'precision':>9s} {'recall':>6s} "
+          f"{'tp/fp/fn':>9s} | eval-oracle thr: prec / recall")
+    for name, cv_recall, fig, oracle in ablation(min_precision):
+        print(f"{name:22s} {cv_recall:14.3f} | {fig.threshold:4.2f} {fig.precision:9.3f} {fig.recall:6.3f} "
+              f"{fig.tp:3d}/{fig.fp}/{fig.fn:<3d} | {oracle.threshold:4.2f}: {oracle.precision:.3f} / {oracle.recall:.3f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=Path, default=PAIRS)
     ap.add_argument("--embedder", action="append", choices=sorted(DUPLICATE_THRESHOLDS))
     ap.add_argument("--min-precision", type=float, default=MIN_PRECISION)
     ap.add_argument("--no-timing", action="store_true", help="skip the look-up timing")
+    ap.add_argument("--ablation", action="store_true", help="only the pair-model ablation table")
     args = ap.parse_args(argv)
+    if args.ablation:
+        print_ablation(args.min_precision)
+        return 0
     pairs = load_pairs(args.pairs)
     labels = np.array([bool(p["same"]) for p in pairs])
     kinds = sorted({p["kind"] for p in pairs})

@@ -1,0 +1,180 @@
+"""Same problem or not: a small logistic model over a few features of two descriptions.
+
+Features of a (new report, open ticket) pair of the same taxonomy leaf:
+
+- ``tfidf``, ``use``, ``e5`` — cosine similarity by character TF-IDF, USE multilingual and
+  e5-small (:mod:`nlu.similarity`);
+- ``object``, ``fault`` — agreement of the problem keys (:mod:`nlu.problem_keys`): +1 the
+  same, −1 different, 0 unknown.
+
+The weights, the standardisation and the threshold are fitted on the TUNING pair set only
+(``benchmarks/duplicate_tune.py`` writes ``nlu/data/duplicate_pair_model.json``, one model
+per feature set); the evaluation set only measures them (``benchmarks/duplicate_eval.py``).
+At run time :func:`default_matcher` takes the richest model whose encoders are installed,
+down to ``tfidf+keys``, which needs none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from nlu.problem_keys import key_agreement, problem_keys
+from nlu.similarity import CharTfidfEmbedder, Embedder, cosine_matrix, encoder_embedder
+
+__all__ = [
+    "EMBEDDER_OF_FEATURE",
+    "FEATURES",
+    "MODEL_FILE",
+    "PairMatcher",
+    "PairModel",
+    "default_matcher",
+    "load_models",
+    "pair_features",
+]
+
+MODEL_FILE = Path(__file__).resolve().parent / "data" / "duplicate_pair_model.json"
+FEATURES = ("tfidf", "use", "e5", "object", "fault")
+#: Which :mod:`nlu.similarity` embedder computes each cosine feature.
+EMBEDDER_OF_FEATURE = {"tfidf": "char-tfidf", "use": "use-multilingual", "e5": "e5-small"}
+#: Preference at run time: the first model whose encoders are all installed.
+_PREFERENCE = ("use+e5+tfidf+keys", "use+e5+keys", "use+keys", "e5+keys", "tfidf+keys")
+
+
+def pair_features(
+    leaf: str,
+    query: str,
+    others: Sequence[str],
+    embedders: Mapping[str, Embedder],
+    features: Sequence[str] = FEATURES,
+) -> dict[str, np.ndarray]:
+    """Each requested feature of (``query``, other) for every other text.
+
+    Args:
+        leaf: Taxonomy leaf of both (name or service code), for the problem keys.
+        query: Problem text of the new report (address and contact taken out).
+        others: Problem texts of the open tickets.
+        embedders: Embedder per cosine feature name (``"use"`` → an embedder).
+        features: The features wanted.
+    """
+    out: dict[str, np.ndarray] = {}
+    for feature in features:
+        if feature in EMBEDDER_OF_FEATURE:
+            out[feature] = cosine_matrix(embedders[feature], [query], list(others))[0]
+    if "object" in features or "fault" in features:
+        mine = problem_keys(leaf, query)
+        theirs = [problem_keys(leaf, text) for text in others]
+        out["object"] = np.array([key_agreement(mine.objects, t.objects) for t in theirs])
+        out["fault"] = np.array([key_agreement(mine.faults, t.faults) for t in theirs])
+    return {f: out[f] for f in features}
+
+
+@dataclass(frozen=True)
+class PairModel:
+    """Logistic regression on standardised features, with its decision threshold.
+
+    Attributes:
+        name: The feature set (``"use+e5+keys"``).
+        features: Feature names, in weight order.
+        weights: One weight per standardised feature.
+        bias: Intercept.
+        mean: Standardisation means.
+        scale: Standardisation deviations.
+        threshold: Probability at or above which a pair is the same problem (chosen on the
+            tuning set's out-of-fold probabilities: the lowest with precision ≥ 0.95).
+    """
+
+    name: str
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    threshold: float
+
+    def probability(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """P(same problem) per pair from the feature columns."""
+        x = np.column_stack([np.asarray(values[f], dtype=np.float64) for f in self.features])
+        z = (x - np.array(self.mean)) / np.array(self.scale)
+        logit = z @ np.array(self.weights) + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-logit)))
+
+    def as_dict(self) -> dict[str, object]:
+        """The model as JSON-ready data."""
+        return {
+            "features": list(self.features),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "threshold": self.threshold,
+        }
+
+
+def load_models(path: Path = MODEL_FILE) -> dict[str, PairModel]:
+    """The fitted models by name (the file ``benchmarks/duplicate_tune.py`` writes)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))["models"]
+    return {
+        name: PairModel(
+            name,
+            tuple(m["features"]),
+            tuple(float(w) for w in m["weights"]),
+            float(m["bias"]),
+            tuple(float(v) for v in m["mean"]),
+            tuple(float(v) for v in m["scale"]),
+            float(m["threshold"]),
+        )
+        for name, m in raw.items()
+    }
+
+
+class PairMatcher:
+    """Scores open tickets against a new report with one :class:`PairModel`.
+
+    Args:
+        model: The fitted model.
+        embedders: An embedder for each cosine feature the model uses.
+    """
+
+    def __init__(self, model: PairModel, embedders: Mapping[str, Embedder]) -> None:
+        missing = [f for f in model.features if f in EMBEDDER_OF_FEATURE and f not in embedders]
+        if missing:
+            raise ValueError(f"model {model.name} needs embedders for {missing}")
+        self.model = model
+        self.embedders = dict(embedders)
+        self.name = f"pair-model:{model.name}"
+
+    @property
+    def threshold(self) -> float:
+        """The model's decision threshold (a probability)."""
+        return self.model.threshold
+
+    def scores(self, leaf: str, query: str, others: Sequence[str]) -> np.ndarray:
+        """P(same problem) of ``query`` with each of ``others`` (problem texts, same leaf)."""
+        if not others:
+            return np.zeros(0)
+        values = pair_features(leaf, query, others, self.embedders, self.model.features)
+        probability = self.model.probability(values)
+        return np.where(np.isfinite(probability), probability, -math.inf)
+
+
+@lru_cache(maxsize=1)
+def default_matcher() -> PairMatcher:
+    """The richest fitted model whose encoders are installed here (shared per process)."""
+    models = load_models()
+    available: dict[str, Embedder] = {"tfidf": CharTfidfEmbedder()}
+    for feature in ("use", "e5"):
+        embedder = encoder_embedder(EMBEDDER_OF_FEATURE[feature])
+        if embedder is not None:
+            available[feature] = embedder
+    for name in _PREFERENCE:
+        model = models.get(name)
+        if model and all(f in available for f in model.features if f in EMBEDDER_OF_FEATURE):
+            return PairMatcher(model, available)
+    raise LookupError(f"no usable duplicate pair model in {MODEL_FILE}")
