@@ -79,7 +79,9 @@ def feature_table(
         gate.append(a.service_code == b.service_code and same_place(a.place, b.place))
         leaves.append(pair["a"]["category"])
         if strip:
-            texts.append((problem_text(a.description, a.address), problem_text(b.description, b.address)))
+            texts.append(
+                (problem_text(a.description, a.address), problem_text(b.description, b.address))
+            )
         else:
             texts.append((a.description, b.description))
     unique = sorted({t for pair_texts in texts for t in pair_texts})

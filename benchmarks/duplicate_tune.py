@@ -77,7 +77,9 @@ def probabilities(model: PairModel, table: FeatureTable) -> np.ndarray:
     return out
 
 
-def figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float, float, int, int, int]:
+def figures(
+    scores: np.ndarray, labels: np.ndarray, threshold: float
+) -> tuple[float, float, int, int, int]:
     predicted = scores >= threshold
     tp = int(np.sum(predicted & labels))
     fp = int(np.sum(predicted & ~labels))
@@ -86,7 +88,9 @@ def figures(scores: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[f
     return precision, tp / (tp + fn) if tp + fn else 1.0, tp, fp, fn
 
 
-def lowest_threshold(scores: np.ndarray, labels: np.ndarray, min_precision: float = MIN_PRECISION) -> float:
+def lowest_threshold(
+    scores: np.ndarray, labels: np.ndarray, min_precision: float = MIN_PRECISION
+) -> float:
     """The lowest threshold on a 0.01 grid with precision ≥ ``min_precision``."""
     for step in range(1, 100):
         if figures(scores, labels, step / 100)[0] >= min_precision:
@@ -122,8 +126,12 @@ def main() -> int:
     by_feature = embedders()
     table = feature_table(pairs, by_feature)
     raw = feature_table(pairs, by_feature, strip=False)
-    print(f"tuning set: {len(pairs)} pairs ({int(table.labels.sum())} same), {int(table.gate.sum())} gated")
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}; encoders: {sorted(by_feature)}")
+    print(
+        f"tuning set: {len(pairs)} pairs ({int(table.labels.sum())} same), {int(table.gate.sum())} gated"
+    )
+    print(
+        f"machine: {platform.machine()}, Python {platform.python_version()}; encoders: {sorted(by_feature)}"
+    )
     models: dict[str, dict[str, object]] = {}
     oof_of: dict[str, np.ndarray] = {}
     print(f"{'variant':24s} {'thr':>5s} {'CV precision':>12s} {'CV recall':>9s}  tp/fp/fn")
@@ -138,8 +146,13 @@ def main() -> int:
         p, r, tp, fp, fn = figures(oof, tab.labels, threshold)
         print(f"{name:24s} {threshold:5.2f} {p:12.3f} {r:9.3f}  {tp}/{fp}/{fn}")
         final = fit(name, tab, tab.gate, features)
-        models[name] = {**final.as_dict(), "threshold": threshold, "strip_address": tab is table,
-                        "cv_precision": round(p, 4), "cv_recall": round(r, 4)}
+        models[name] = {
+            **final.as_dict(),
+            "threshold": threshold,
+            "strip_address": tab is table,
+            "cv_precision": round(p, 4),
+            "cv_recall": round(r, 4),
+        }
     combos: dict[str, dict[str, object]] = {}
     for name, (how, parts) in COMBINATIONS.items():
         if not all(p in oof_of for p in parts):
@@ -148,12 +161,24 @@ def main() -> int:
         threshold = lowest_threshold(oof, table.labels)
         p, r, tp, fp, fn = figures(oof, table.labels, threshold)
         print(f"{name:24s} {threshold:5.2f} {p:12.3f} {r:9.3f}  {tp}/{fp}/{fn}")
-        combos[name] = {"how": how, "of": list(parts), "threshold": threshold,
-                        "cv_precision": round(p, 4), "cv_recall": round(r, 4)}
-    header = ("Written by benchmarks/duplicate_tune.py from the TUNING pair set "
-              "(benchmarks/data/duplicate_pairs_tune.jsonl) only; the evaluation set never enters here.")
+        combos[name] = {
+            "how": how,
+            "of": list(parts),
+            "threshold": threshold,
+            "cv_precision": round(p, 4),
+            "cv_recall": round(r, 4),
+        }
+    header = (
+        "Written by benchmarks/duplicate_tune.py from the TUNING pair set "
+        "(benchmarks/data/duplicate_pairs_tune.jsonl) only; the evaluation set never enters here."
+    )
     MODEL_FILE.write_text(
-        json.dumps({"about": header, "models": models, "combinations": combos}, ensure_ascii=False, indent=1) + "\n",
+        json.dumps(
+            {"about": header, "models": models, "combinations": combos},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
         encoding="utf-8",
     )
     print(f"→ {MODEL_FILE} ({time.perf_counter() - started:.0f} s on this machine)")

@@ -10,14 +10,13 @@ Features of a (new report, open ticket) pair of the same taxonomy leaf:
 The weights, the standardisation and the threshold are fitted on the TUNING pair set only
 (``benchmarks/duplicate_tune.py`` writes ``nlu/data/duplicate_pair_model.json``, one model
 per feature set); the evaluation set only measures them (``benchmarks/duplicate_eval.py``).
-At run time :func:`default_matcher` takes the richest model whose encoders are installed,
-down to ``tfidf+keys``, which needs none.
+At run time :func:`default_matcher` uses :data:`RUNTIME_MODEL`; where the keys say nothing
+about a pair it falls back to the cosine threshold rule.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,7 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from nlu.problem_keys import key_agreement, problem_keys
-from nlu.similarity import CharTfidfEmbedder, Embedder, cosine_matrix, encoder_embedder
+from nlu.similarity import (
+    CharTfidfEmbedder,
+    Embedder,
+    cosine_matrix,
+    duplicate_threshold,
+    encoder_embedder,
+)
 
 __all__ = [
     "EMBEDDER_OF_FEATURE",
@@ -34,8 +39,10 @@ __all__ = [
     "MODEL_FILE",
     "PairMatcher",
     "PairModel",
+    "RUNTIME_MODEL",
     "default_matcher",
     "load_models",
+    "matcher_for",
     "pair_features",
 ]
 
@@ -43,8 +50,9 @@ MODEL_FILE = Path(__file__).resolve().parent / "data" / "duplicate_pair_model.js
 FEATURES = ("tfidf", "use", "e5", "object", "fault")
 #: Which :mod:`nlu.similarity` embedder computes each cosine feature.
 EMBEDDER_OF_FEATURE = {"tfidf": "char-tfidf", "use": "use-multilingual", "e5": "e5-small"}
-#: Preference at run time: the first model whose encoders are all installed.
-_PREFERENCE = ("use+e5+tfidf+keys", "use+e5+keys", "use+keys", "e5+keys", "tfidf+keys")
+#: The model used at run time: on the evaluation and hold-out sets the encoders add nothing
+#: measurable to the keys (docs/duplicates.md), and this one loads no model at all.
+RUNTIME_MODEL = "tfidf+keys"
 
 
 def pair_features(
@@ -135,46 +143,76 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, PairModel]:
 
 
 class PairMatcher:
-    """Scores open tickets against a new report with one :class:`PairModel`.
+    """Judges open tickets against a new report with one :class:`PairModel`.
+
+    Where the problem keys say nothing (no key of either kind on one side or the other —
+    a leaf or wording the lexicon does not cover), the model's weights were not fitted for
+    that case, so the pair falls back to the plain cosine rule of ``fallback``
+    (:data:`nlu.similarity.DUPLICATE_THRESHOLDS`).
 
     Args:
         model: The fitted model.
-        embedders: An embedder for each cosine feature the model uses.
+        embedders: An embedder for each cosine feature the model uses (and the fallback).
+        fallback: The cosine feature used where the keys say nothing.
     """
 
-    def __init__(self, model: PairModel, embedders: Mapping[str, Embedder]) -> None:
-        missing = [f for f in model.features if f in EMBEDDER_OF_FEATURE and f not in embedders]
+    def __init__(
+        self, model: PairModel, embedders: Mapping[str, Embedder], fallback: str = "tfidf"
+    ) -> None:
+        needed = {f for f in model.features if f in EMBEDDER_OF_FEATURE} | {fallback}
+        missing = sorted(needed - set(embedders))
         if missing:
             raise ValueError(f"model {model.name} needs embedders for {missing}")
         self.model = model
         self.embedders = dict(embedders)
+        self.fallback = fallback
+        self.fallback_threshold = duplicate_threshold(EMBEDDER_OF_FEATURE[fallback])
         self.name = f"pair-model:{model.name}"
 
-    @property
-    def threshold(self) -> float:
-        """The model's decision threshold (a probability)."""
-        return self.model.threshold
+    def judge(self, leaf: str, query: str, others: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Score and verdict of ``query`` against each of ``others`` (problem texts, same leaf).
 
-    def scores(self, leaf: str, query: str, others: Sequence[str]) -> np.ndarray:
-        """P(same problem) of ``query`` with each of ``others`` (problem texts, same leaf)."""
+        Returns:
+            ``(scores, same)``: P(same problem) from the model, or the fallback cosine where
+            the keys say nothing; and whether each pair is judged the same problem.
+        """
         if not others:
-            return np.zeros(0)
-        values = pair_features(leaf, query, others, self.embedders, self.model.features)
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        features = tuple(dict.fromkeys((*self.model.features, self.fallback, "object", "fault")))
+        values = pair_features(leaf, query, others, self.embedders, features)
         probability = self.model.probability(values)
-        return np.where(np.isfinite(probability), probability, -math.inf)
+        no_keys = (values["object"] == 0) & (values["fault"] == 0)
+        scores = np.where(no_keys, values[self.fallback], probability)
+        same = np.where(
+            no_keys,
+            values[self.fallback] >= self.fallback_threshold,
+            probability >= self.model.threshold,
+        )
+        return np.asarray(scores, dtype=np.float64), np.asarray(same, dtype=bool)
+
+
+def matcher_for(name: str, fallback: str = "tfidf") -> PairMatcher:
+    """A matcher for the fitted model ``name`` with the embedders it needs.
+
+    Raises:
+        LookupError: No such model, or an encoder it needs is not installed.
+    """
+    model = load_models().get(name)
+    if model is None:
+        raise LookupError(f"no duplicate pair model {name!r} in {MODEL_FILE}")
+    available: dict[str, Embedder] = {}
+    for feature in {f for f in model.features if f in EMBEDDER_OF_FEATURE} | {fallback}:
+        if feature == "tfidf":
+            available[feature] = CharTfidfEmbedder()
+            continue
+        embedder = encoder_embedder(EMBEDDER_OF_FEATURE[feature])
+        if embedder is None:
+            raise LookupError(f"{name} needs the {EMBEDDER_OF_FEATURE[feature]} encoder")
+        available[feature] = embedder
+    return PairMatcher(model, available, fallback)
 
 
 @lru_cache(maxsize=1)
 def default_matcher() -> PairMatcher:
-    """The richest fitted model whose encoders are installed here (shared per process)."""
-    models = load_models()
-    available: dict[str, Embedder] = {"tfidf": CharTfidfEmbedder()}
-    for feature in ("use", "e5"):
-        embedder = encoder_embedder(EMBEDDER_OF_FEATURE[feature])
-        if embedder is not None:
-            available[feature] = embedder
-    for name in _PREFERENCE:
-        model = models.get(name)
-        if model and all(f in available for f in model.features if f in EMBEDDER_OF_FEATURE):
-            return PairMatcher(model, available)
-    raise LookupError(f"no usable duplicate pair model in {MODEL_FILE}")
+    """The run-time matcher, :data:`RUNTIME_MODEL` (shared per process)."""
+    return matcher_for(RUNTIME_MODEL)

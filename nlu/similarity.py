@@ -270,7 +270,9 @@ class EncoderEmbedder:
             known = {k: self._memo[k] for k in keys if k in self._memo}
             for k in known:
                 self._memo.move_to_end(k)
-        todo = list(dict.fromkeys((k, t) for k, t in zip(keys, texts, strict=True) if k not in known))
+        todo = list(
+            dict.fromkeys((k, t) for k, t in zip(keys, texts, strict=True) if k not in known)
+        )
         if todo:
             fresh = np.asarray(self.encoder.encode([t for _, t in todo]), dtype=np.float64)
             with self._lock:
