@@ -11,6 +11,7 @@ another place), ``same_place_other_problem`` (same category and place, other pro
 
     python benchmarks/duplicate_pairs.py            # the evaluation set
     python benchmarks/duplicate_pairs.py --tune     # the tuning set
+    python benchmarks/duplicate_pairs.py --dev      # the development set (round 1's hold-out)
     python benchmarks/duplicate_pairs.py --holdout  # the hold-out set (written after the model)
 
 Two sets, never mixed: the **evaluation** set (``duplicate_problems.yml`` →
@@ -37,9 +38,12 @@ SEED = 14
 TUNE_SOURCE = DATA / "duplicate_problems_tune.yml"
 TUNE_PAIRS = DATA / "duplicate_pairs_tune.jsonl"
 TUNE_SEED = 2020
+DEV_SOURCE = DATA / "duplicate_problems_dev.yml"
+DEV_PAIRS = DATA / "duplicate_pairs_dev.jsonl"
+DEV_SEED = 7
 HOLDOUT_SOURCE = DATA / "duplicate_problems_holdout.yml"
 HOLDOUT_PAIRS = DATA / "duplicate_pairs_holdout.jsonl"
-HOLDOUT_SEED = 7
+HOLDOUT_SEED = 11
 
 
 def _report(
@@ -116,11 +120,14 @@ def compose(seed: int = SEED, source: Path = SOURCE) -> list[dict[str, Any]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tune", action="store_true", help="write the tuning set instead")
+    ap.add_argument("--dev", action="store_true", help="write the development set instead")
     ap.add_argument("--holdout", action="store_true", help="write the hold-out set instead")
     args = ap.parse_args()
     source, out, seed = (SOURCE, PAIRS, SEED)
     if args.tune:
         source, out, seed = (TUNE_SOURCE, TUNE_PAIRS, TUNE_SEED)
+    elif args.dev:
+        source, out, seed = (DEV_SOURCE, DEV_PAIRS, DEV_SEED)
     elif args.holdout:
         source, out, seed = (HOLDOUT_SOURCE, HOLDOUT_PAIRS, HOLDOUT_SEED)
     pairs = compose(seed, source)

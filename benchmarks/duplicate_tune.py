@@ -1,6 +1,7 @@
 """Fit the duplicate pair models on the TUNING pair set (never on the evaluation set).
 
-For each feature set (``VARIANTS``): a logistic regression on the gated tuning pairs,
+For each feature set (``VARIANTS``): a logistic regression on the gated tuning pairs (each
+also seen with its object or its fault keys blanked: "key dropout"),
 cross-validated by taxonomy leaf (all pairs of a leaf held out together, so no problem or
 wording is seen in training and in test); the threshold is the lowest probability (0.01
 grid) whose *out-of-fold* precision is ≥ 0.95; the model kept is fitted on all tuning pairs.
@@ -55,9 +56,20 @@ COMBINATIONS = {"max(use,e5)": ("max", ("use", "e5")), "mean(use,e5)": ("mean", 
 def fit(name: str, table: FeatureTable, rows: np.ndarray, features: tuple[str, ...]) -> PairModel:
     """Logistic regression on standardised features of ``rows`` (threshold left at 0.5)."""
     x = np.column_stack([table.values[f][rows] for f in features])
+    y = table.labels[rows]
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    clf = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, table.labels[rows])
+    # Key dropout: the lexicon will miss words of new wording, so every pair is also seen
+    # with one kind of key unknown (0), with the same label; the model then learns how far
+    # to trust the object alone, or the fault alone, and leans on the cosines there.
+    for key in KEYS:
+        if key in features:
+            column = features.index(key)
+            known = x[:, column] != 0
+            copy = x[known].copy()
+            copy[:, column] = 0.0
+            x, y = np.vstack([x, copy]), np.concatenate([y, y[known]])
+    clf = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
     return PairModel(
         name,
         features,

@@ -72,7 +72,8 @@ def _leaf_name(leaf: str) -> str:
 def problem_keys(leaf: str, text: str) -> ProblemKeys:
     """The object and fault keys of ``text`` under a taxonomy leaf (empty if unknown).
 
-    Objects and faults are found independently (a word may name both: "窟窿").
+    Objects first, then faults; a fault word lying inside an object word found there does
+    not count ("污水" in "污水井盖"), one spanning it does ("白天路灯还亮").
 
     Args:
         leaf: The taxonomy leaf, by name (``"排水与井盖"``) or service code (``"CX04"``).
@@ -81,13 +82,20 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
     patterns = _patterns().get(_leaf_name(leaf), ())
     used = {"objects": [False] * len(text), "faults": [False] * len(text)}
     found: dict[str, set[str]] = {"objects": set(), "faults": set()}
-    for pattern in patterns:
-        mask = used[pattern.kind]
-        for match in pattern.regex.finditer(text):
-            start, end = match.span()
-            if end > start and not any(mask[start:end]):
+    object_spans: list[tuple[int, int]] = []
+    for kind in ("objects", "faults"):
+        mask = used[kind]
+        for pattern in (p for p in patterns if p.kind == kind):
+            for match in pattern.regex.finditer(text):
+                start, end = match.span()
+                if end <= start or any(mask[start:end]):
+                    continue
+                if kind == "faults" and any(a <= start and end <= b for a, b in object_spans):
+                    continue  # "污水" inside the object word "污水井盖" is no fault
                 mask[start:end] = [True] * (end - start)
-                found[pattern.kind].add(pattern.key)
+                found[kind].add(pattern.key)
+                if kind == "objects":
+                    object_spans.append((start, end))
     return ProblemKeys(frozenset(found["objects"]), frozenset(found["faults"]))
 
 
