@@ -43,6 +43,8 @@ from tickets.duplicates import Report, place_of, problem_text, same_place  # noq
 
 PAIRS = ROOT / "benchmarks" / "data" / "duplicate_pairs.jsonl"
 HOLDOUT = ROOT / "benchmarks" / "data" / "duplicate_pairs_holdout.jsonl"
+DEV = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev.jsonl"
+DEV2 = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev2.jsonl"
 MIN_PRECISION = 0.95
 
 
@@ -251,10 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nlu.pair_model import default_matcher
 
     started = time.perf_counter()
-    for path in (args.pairs, HOLDOUT):
+    for path in (p for p in (args.pairs, DEV, DEV2, HOLDOUT) if p.exists()):
         fig = matcher_figures(load_pairs(path), default_matcher())
         print(
-            f"intake matcher ({default_matcher().name}, cosine fallback) on {path.name}: "
+            f"intake matcher ({default_matcher().name}) on {path.name}: "
             f"precision {fig.precision:.3f} recall {fig.recall:.3f} "
             f"(tp {fig.tp} fp {fig.fp} fn {fig.fn}); {time.perf_counter() - started:.1f} s"
         )

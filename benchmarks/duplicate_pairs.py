@@ -12,6 +12,7 @@ another place), ``same_place_other_problem`` (same category and place, other pro
     python benchmarks/duplicate_pairs.py            # the evaluation set
     python benchmarks/duplicate_pairs.py --tune     # the tuning set
     python benchmarks/duplicate_pairs.py --dev      # the development set (round 1's hold-out)
+    python benchmarks/duplicate_pairs.py --dev2     # development set 2 (round 2's hold-out)
     python benchmarks/duplicate_pairs.py --holdout  # the hold-out set (written after the model)
 
 Two sets, never mixed: the **evaluation** set (``duplicate_problems.yml`` →
@@ -41,9 +42,12 @@ TUNE_SEED = 2020
 DEV_SOURCE = DATA / "duplicate_problems_dev.yml"
 DEV_PAIRS = DATA / "duplicate_pairs_dev.jsonl"
 DEV_SEED = 7
+DEV2_SOURCE = DATA / "duplicate_problems_dev2.yml"
+DEV2_PAIRS = DATA / "duplicate_pairs_dev2.jsonl"
+DEV2_SEED = 11
 HOLDOUT_SOURCE = DATA / "duplicate_problems_holdout.yml"
 HOLDOUT_PAIRS = DATA / "duplicate_pairs_holdout.jsonl"
-HOLDOUT_SEED = 11
+HOLDOUT_SEED = 13
 
 
 def _report(
@@ -121,6 +125,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--tune", action="store_true", help="write the tuning set instead")
     ap.add_argument("--dev", action="store_true", help="write the development set instead")
+    ap.add_argument("--dev2", action="store_true", help="write the development set 2 instead")
     ap.add_argument("--holdout", action="store_true", help="write the hold-out set instead")
     args = ap.parse_args()
     source, out, seed = (SOURCE, PAIRS, SEED)
@@ -128,6 +133,8 @@ def main() -> None:
         source, out, seed = (TUNE_SOURCE, TUNE_PAIRS, TUNE_SEED)
     elif args.dev:
         source, out, seed = (DEV_SOURCE, DEV_PAIRS, DEV_SEED)
+    elif args.dev2:
+        source, out, seed = (DEV2_SOURCE, DEV2_PAIRS, DEV2_SEED)
     elif args.holdout:
         source, out, seed = (HOLDOUT_SOURCE, HOLDOUT_PAIRS, HOLDOUT_SEED)
     pairs = compose(seed, source)

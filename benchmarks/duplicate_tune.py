@@ -5,7 +5,8 @@ also seen with its object or its fault keys blanked: "key dropout"),
 cross-validated by taxonomy leaf (all pairs of a leaf held out together, so no problem or
 wording is seen in training and in test); the threshold is the lowest probability (0.01
 grid) whose *out-of-fold* precision is ≥ 0.95; the model kept is fitted on all tuning pairs.
-Also the max / mean of the separately calibrated USE and e5 probabilities. Writes
+Also the max / mean of the separately calibrated USE and e5 probabilities, and the
+cosine thresholds of the fallback rule (on the development sets, see ``fallback_thresholds``). Writes
 ``nlu/data/duplicate_pair_model.json`` and prints the cross-validated figures.
 
     python benchmarks/duplicate_tune.py
@@ -25,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from duplicate_features import (  # noqa: E402
+    DATA,
     TUNE_PAIRS,
     FeatureTable,
     embedders,
@@ -35,6 +37,8 @@ from duplicate_features import (  # noqa: E402
 from nlu.pair_model import MODEL_FILE, PairModel  # noqa: E402
 
 MIN_PRECISION = 0.95
+#: The development sets (earlier hold-outs, measured once each before becoming these).
+DEV_PAIRS = (DATA / "duplicate_pairs_dev.jsonl", DATA / "duplicate_pairs_dev2.jsonl")
 FOLDS = 5
 KEYS = ("object", "fault")
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -132,6 +136,25 @@ def combine(how: str, parts: list[np.ndarray]) -> np.ndarray:
     return stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
 
 
+def fallback_thresholds(by_feature: dict) -> dict[str, dict[str, float]]:  # type: ignore[type-arg]
+    """Per encoder, the lowest cosine with precision ≥ 0.95 on the two development sets pooled.
+
+    The rule judges the pairs the problem keys say nothing about (a leaf or wording the
+    lexicon lacks). The tuning set cannot choose it (the lexicon covers all its wording).
+    """
+    tables = [feature_table(load_pairs(path), by_feature) for path in DEV_PAIRS]
+    labels = np.concatenate([t.labels for t in tables])
+    out: dict[str, dict[str, float]] = {}
+    for name in ("tfidf", "use", "e5"):
+        if name not in by_feature:
+            continue
+        scores = np.concatenate([np.where(t.gate, t.values[name], -1.0) for t in tables])
+        threshold = lowest_threshold(scores, labels)
+        p, r, *_ = figures(scores, labels, threshold)
+        out[name] = {"threshold": threshold, "precision": round(p, 4), "recall": round(r, 4)}
+    return out
+
+
 def main() -> int:
     started = time.perf_counter()
     pairs = load_pairs(TUNE_PAIRS)
@@ -180,13 +203,20 @@ def main() -> int:
             "cv_precision": round(p, 4),
             "cv_recall": round(r, 4),
         }
+    fallback = fallback_thresholds(by_feature)
+    for name, spec in fallback.items():
+        print(
+            f"fallback {name:6s} cosine >= {spec['threshold']:.2f} on the development sets: "
+            f"precision {spec['precision']:.3f} recall {spec['recall']:.3f}"
+        )
     header = (
-        "Written by benchmarks/duplicate_tune.py from the TUNING pair set "
-        "(benchmarks/data/duplicate_pairs_tune.jsonl) only; the evaluation set never enters here."
+        "Written by benchmarks/duplicate_tune.py: the models from the TUNING pair set "
+        "(benchmarks/data/duplicate_pairs_tune.jsonl), the fallback thresholds from the two "
+        "development sets; the evaluation and hold-out sets never enter here."
     )
     MODEL_FILE.write_text(
         json.dumps(
-            {"about": header, "models": models, "combinations": combos},
+            {"about": header, "models": models, "combinations": combos, "fallback": fallback},
             ensure_ascii=False,
             indent=1,
         )

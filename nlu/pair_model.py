@@ -11,7 +11,8 @@ The weights, the standardisation and the threshold are fitted on the TUNING pair
 (``benchmarks/duplicate_tune.py`` writes ``nlu/data/duplicate_pair_model.json``, one model
 per feature set); the evaluation set only measures them (``benchmarks/duplicate_eval.py``).
 At run time :func:`default_matcher` uses :data:`RUNTIME_MODEL`; where the keys say nothing
-about a pair it falls back to the cosine threshold rule.
+about a pair it falls back to a cosine threshold rule (USE when installed, else TF-IDF; the
+threshold chosen on the two development sets, never on the evaluation set).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "PairModel",
     "RUNTIME_MODEL",
     "default_matcher",
+    "fallback_thresholds",
     "load_models",
     "matcher_for",
     "pair_features",
@@ -157,7 +159,11 @@ class PairMatcher:
     """
 
     def __init__(
-        self, model: PairModel, embedders: Mapping[str, Embedder], fallback: str = "tfidf"
+        self,
+        model: PairModel,
+        embedders: Mapping[str, Embedder],
+        fallback: str = "tfidf",
+        fallback_threshold: float | None = None,
     ) -> None:
         needed = {f for f in model.features if f in EMBEDDER_OF_FEATURE} | {fallback}
         missing = sorted(needed - set(embedders))
@@ -166,8 +172,12 @@ class PairMatcher:
         self.model = model
         self.embedders = dict(embedders)
         self.fallback = fallback
-        self.fallback_threshold = duplicate_threshold(EMBEDDER_OF_FEATURE[fallback])
-        self.name = f"pair-model:{model.name}"
+        self.fallback_threshold = (
+            duplicate_threshold(EMBEDDER_OF_FEATURE[fallback])
+            if fallback_threshold is None
+            else fallback_threshold
+        )
+        self.name = f"pair-model:{model.name} (fallback {fallback} ≥ {self.fallback_threshold:.2f})"
 
     def judge(self, leaf: str, query: str, others: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Score and verdict of ``query`` against each of ``others`` (problem texts, same leaf).
@@ -178,21 +188,25 @@ class PairMatcher:
         """
         if not others:
             return np.zeros(0), np.zeros(0, dtype=bool)
-        features = tuple(dict.fromkeys((*self.model.features, self.fallback, "object", "fault")))
+        features = tuple(dict.fromkeys((*self.model.features, "object", "fault")))
         values = pair_features(leaf, query, others, self.embedders, features)
-        probability = self.model.probability(values)
-        no_keys = (values["object"] == 0) & (values["fault"] == 0)
-        scores = np.where(no_keys, values[self.fallback], probability)
-        same = np.where(
-            no_keys,
-            values[self.fallback] >= self.fallback_threshold,
-            probability >= self.model.threshold,
-        )
-        return np.asarray(scores, dtype=np.float64), np.asarray(same, dtype=bool)
+        scores = np.asarray(self.model.probability(values), dtype=np.float64)
+        same = scores >= self.model.threshold
+        no_keys = np.flatnonzero((values["object"] == 0) & (values["fault"] == 0))
+        if no_keys.size:  # the fallback encoder only for the pairs that need it
+            cosine = cosine_matrix(
+                self.embedders[self.fallback], [query], [others[i] for i in no_keys]
+            )[0]
+            scores[no_keys] = cosine
+            same[no_keys] = cosine >= self.fallback_threshold
+        return scores, np.asarray(same, dtype=bool)
 
 
 def matcher_for(name: str, fallback: str = "tfidf") -> PairMatcher:
     """A matcher for the fitted model ``name`` with the embedders it needs.
+
+    The fallback threshold is the one ``duplicate_tune.py`` chose for that encoder on the
+    development sets (else :data:`nlu.similarity.DUPLICATE_THRESHOLDS`).
 
     Raises:
         LookupError: No such model, or an encoder it needs is not installed.
@@ -209,10 +223,17 @@ def matcher_for(name: str, fallback: str = "tfidf") -> PairMatcher:
         if embedder is None:
             raise LookupError(f"{name} needs the {EMBEDDER_OF_FEATURE[feature]} encoder")
         available[feature] = embedder
-    return PairMatcher(model, available, fallback)
+    return PairMatcher(model, available, fallback, fallback_thresholds().get(fallback))
+
+
+def fallback_thresholds(path: Path = MODEL_FILE) -> dict[str, float]:
+    """Cosine threshold per encoder feature for pairs the keys say nothing about."""
+    raw = json.loads(path.read_text(encoding="utf-8")).get("fallback", {})
+    return {k: float(v["threshold"]) for k, v in raw.items()}
 
 
 @lru_cache(maxsize=1)
 def default_matcher() -> PairMatcher:
-    """The run-time matcher, :data:`RUNTIME_MODEL` (shared per process)."""
-    return matcher_for(RUNTIME_MODEL)
+    """The run-time matcher: :data:`RUNTIME_MODEL`, USE as the fallback when installed."""
+    fallback = "use" if encoder_embedder(EMBEDDER_OF_FEATURE["use"]) is not None else "tfidf"
+    return matcher_for(RUNTIME_MODEL, fallback)
