@@ -52,8 +52,8 @@ MODEL_FILE = Path(__file__).resolve().parent / "data" / "duplicate_pair_model.js
 FEATURES = ("tfidf", "use", "e5", "object", "fault")
 #: Which :mod:`nlu.similarity` embedder computes each cosine feature.
 EMBEDDER_OF_FEATURE = {"tfidf": "char-tfidf", "use": "use-multilingual", "e5": "e5-small"}
-#: The model used at run time: on the evaluation and hold-out sets the encoders add nothing
-#: measurable to the keys (docs/duplicates.md), and this one loads no model at all.
+#: The model used at run time: the best cross-validated recall on the tuning set (0.992 at
+#: precision 0.967; docs/duplicates.md), and it needs no encoder of its own.
 RUNTIME_MODEL = "tfidf+keys"
 
 
