@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nlu import load_taxonomy  # noqa: E402
+from nlu.pair_model import MODEL_FILE  # noqa: E402
 from nlu.similarity import (  # noqa: E402
     DUPLICATE_THRESHOLDS,
     CharTfidfEmbedder,
@@ -41,6 +42,9 @@ from nlu.similarity import (  # noqa: E402
 from tickets.duplicates import Report, place_of, problem_text, same_place  # noqa: E402
 
 PAIRS = ROOT / "benchmarks" / "data" / "duplicate_pairs.jsonl"
+HOLDOUT = ROOT / "benchmarks" / "data" / "duplicate_pairs_holdout.jsonl"
+DEV = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev.jsonl"
+DEV2 = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev2.jsonl"
 MIN_PRECISION = 0.95
 
 
@@ -83,6 +87,20 @@ def pair_scores(pairs: Sequence[dict[str, Any]], embedder: Embedder) -> np.ndarr
         )
         scores[index] = float(sim[0, 0])
     return scores
+
+
+def matcher_figures(pairs: Sequence[dict[str, Any]], matcher: Any = None) -> Figures:
+    """The matcher as the intake runs it (:func:`find_duplicate`, pair model by default)."""
+    from tickets.duplicates import find_duplicate
+
+    said = np.array(
+        [
+            find_duplicate(report_of(p["a"]), [report_of(p["b"])], matcher=matcher) is not None
+            for p in pairs
+        ]
+    )
+    labels = np.array([bool(p["same"]) for p in pairs])
+    return figures_at(said.astype(float), labels, 0.5)
 
 
 def figures_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> Figures:
@@ -149,11 +167,75 @@ def lookup_timing(pairs: Sequence[dict[str, Any]], sizes: Sequence[int] = (1, 10
         runs = 5
         started = time.perf_counter()
         for _ in range(runs):
-            find_duplicate(query, candidates, CharTfidfEmbedder())
+            find_duplicate(query, candidates)  # the intake matcher (pair model)
         ms = 1000 * (time.perf_counter() - started) / runs
         base = base or ms
         print(
             f"look-up against {n:4d} open tickets: {ms:7.1f} ms ({ms / base:.1f}× N=1), this machine"
+        )
+
+
+def ablation(
+    min_precision: float = MIN_PRECISION, path: Path = PAIRS
+) -> list[tuple[str, float, Figures, Figures]]:
+    """Every fitted variant on the evaluation set: its tuned threshold, and (for reference
+    only) the evaluation set's own best threshold, which no shipped setting may use."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from duplicate_features import embedders, feature_table
+    from duplicate_tune import COMBINATIONS, probabilities
+
+    from nlu.pair_model import load_models
+
+    pairs = load_pairs(path)
+    by_feature = embedders()
+    stripped = feature_table(pairs, by_feature)
+    raw = feature_table(pairs, by_feature, strip=False)
+    models = load_models()
+    spec = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    rows: list[tuple[str, float, Figures, Figures]] = []
+    scores_of: dict[str, np.ndarray] = {}
+    labels = stripped.labels
+    for name, model in models.items():
+        table = stripped if spec["models"][name].get("strip_address", True) else raw
+        if not all(f in table.values for f in model.features):
+            continue
+        scores = probabilities(model, table)
+        scores_of[name] = scores
+        rows.append(
+            (
+                name,
+                spec["models"][name]["cv_recall"],
+                figures_at(scores, labels, model.threshold),
+                choose_threshold(scores, labels, min_precision),
+            )
+        )
+    for name, combo in spec.get("combinations", {}).items():
+        how, parts = COMBINATIONS[name]
+        if not all(p in scores_of for p in parts):
+            continue
+        stacked = np.vstack([scores_of[p] for p in parts])
+        scores = stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
+        rows.append(
+            (
+                name,
+                combo["cv_recall"],
+                figures_at(scores, labels, combo["threshold"]),
+                choose_threshold(scores, labels, min_precision),
+            )
+        )
+    return rows
+
+
+def print_ablation(min_precision: float = MIN_PRECISION, path: Path = PAIRS) -> None:
+    print(f"ablation — fitted and thresholded on the TUNING set, measured on {path.name}")
+    print(
+        f"{'variant':22s} {'tune CV recall':>14s} | {'thr':>4s} {'precision':>9s} {'recall':>6s} "
+        f"{'tp/fp/fn':>9s} | eval-oracle thr: prec / recall"
+    )
+    for name, cv_recall, fig, oracle in ablation(min_precision, path):
+        print(
+            f"{name:22s} {cv_recall:14.3f} | {fig.threshold:4.2f} {fig.precision:9.3f} {fig.recall:6.3f} "
+            f"{fig.tp:3d}/{fig.fp}/{fig.fn:<3d} | {oracle.threshold:4.2f}: {oracle.precision:.3f} / {oracle.recall:.3f}"
         )
 
 
@@ -163,7 +245,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--embedder", action="append", choices=sorted(DUPLICATE_THRESHOLDS))
     ap.add_argument("--min-precision", type=float, default=MIN_PRECISION)
     ap.add_argument("--no-timing", action="store_true", help="skip the look-up timing")
+    ap.add_argument("--ablation", action="store_true", help="only the pair-model ablation table")
     args = ap.parse_args(argv)
+    if args.ablation:
+        print_ablation(args.min_precision, args.pairs)
+        return 0
+    from nlu.pair_model import default_matcher
+
+    started = time.perf_counter()
+    for path in (p for p in (args.pairs, DEV, DEV2, HOLDOUT) if p.exists()):
+        fig = matcher_figures(load_pairs(path), default_matcher())
+        print(
+            f"intake matcher ({default_matcher().name}) on {path.name}: "
+            f"precision {fig.precision:.3f} recall {fig.recall:.3f} "
+            f"(tp {fig.tp} fp {fig.fp} fn {fig.fn}); {time.perf_counter() - started:.1f} s"
+        )
     pairs = load_pairs(args.pairs)
     labels = np.array([bool(p["same"]) for p in pairs])
     kinds = sorted({p["kind"] for p in pairs})

@@ -9,11 +9,21 @@ place by name or within ~100 m), ``elsewhere`` / ``elsewhere_coords`` (same prob
 another place), ``same_place_other_problem`` (same category and place, other problem),
 ``other_category`` (same place, another category).
 
-    python benchmarks/duplicate_pairs.py
+    python benchmarks/duplicate_pairs.py            # the evaluation set
+    python benchmarks/duplicate_pairs.py --tune     # the tuning set
+    python benchmarks/duplicate_pairs.py --dev      # the development set (round 1's hold-out)
+    python benchmarks/duplicate_pairs.py --dev2     # development set 2 (round 2's hold-out)
+    python benchmarks/duplicate_pairs.py --holdout  # the hold-out set (written after the model)
+
+Two sets, never mixed: the **evaluation** set (``duplicate_problems.yml`` →
+``duplicate_pairs.jsonl``) only measures; the **tuning** set (``duplicate_problems_tune.yml``
+→ ``duplicate_pairs_tune.jsonl``: other problems, other words, other places) is the only one
+the pair model (:mod:`nlu.pair_model`) is fitted and its threshold chosen on.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import random
@@ -26,6 +36,18 @@ DATA = Path(__file__).resolve().parent / "data"
 SOURCE = DATA / "duplicate_problems.yml"
 PAIRS = DATA / "duplicate_pairs.jsonl"
 SEED = 14
+TUNE_SOURCE = DATA / "duplicate_problems_tune.yml"
+TUNE_PAIRS = DATA / "duplicate_pairs_tune.jsonl"
+TUNE_SEED = 2020
+DEV_SOURCE = DATA / "duplicate_problems_dev.yml"
+DEV_PAIRS = DATA / "duplicate_pairs_dev.jsonl"
+DEV_SEED = 7
+DEV2_SOURCE = DATA / "duplicate_problems_dev2.yml"
+DEV2_PAIRS = DATA / "duplicate_pairs_dev2.jsonl"
+DEV2_SEED = 11
+HOLDOUT_SOURCE = DATA / "duplicate_problems_holdout.yml"
+HOLDOUT_PAIRS = DATA / "duplicate_pairs_holdout.jsonl"
+HOLDOUT_SEED = 13
 
 
 def _report(
@@ -55,8 +77,8 @@ def _near(rng: random.Random, place: dict[str, Any]) -> tuple[float, float]:
     return place["lat"] + rng.uniform(-6e-4, 6e-4), place["long"] + rng.uniform(-6e-4, 6e-4)
 
 
-def compose(seed: int = SEED) -> list[dict[str, Any]]:
-    src = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+def compose(seed: int = SEED, source: Path = SOURCE) -> list[dict[str, Any]]:
+    src = yaml.safe_load(source.read_text(encoding="utf-8"))
     problems, places = src["problems"], src["places"]
     rng = random.Random(seed)
     pairs: list[dict[str, Any]] = []
@@ -100,14 +122,29 @@ def compose(seed: int = SEED) -> list[dict[str, Any]]:
 
 
 def main() -> None:
-    pairs = compose()
-    with PAIRS.open("w", encoding="utf-8") as fh:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tune", action="store_true", help="write the tuning set instead")
+    ap.add_argument("--dev", action="store_true", help="write the development set instead")
+    ap.add_argument("--dev2", action="store_true", help="write the development set 2 instead")
+    ap.add_argument("--holdout", action="store_true", help="write the hold-out set instead")
+    args = ap.parse_args()
+    source, out, seed = (SOURCE, PAIRS, SEED)
+    if args.tune:
+        source, out, seed = (TUNE_SOURCE, TUNE_PAIRS, TUNE_SEED)
+    elif args.dev:
+        source, out, seed = (DEV_SOURCE, DEV_PAIRS, DEV_SEED)
+    elif args.dev2:
+        source, out, seed = (DEV2_SOURCE, DEV2_PAIRS, DEV2_SEED)
+    elif args.holdout:
+        source, out, seed = (HOLDOUT_SOURCE, HOLDOUT_PAIRS, HOLDOUT_SEED)
+    pairs = compose(seed, source)
+    with out.open("w", encoding="utf-8") as fh:
         for pair in pairs:
             fh.write(json.dumps(pair, ensure_ascii=False) + "\n")
     kinds: dict[str, int] = {}
     for pair in pairs:
         kinds[pair["kind"]] = kinds.get(pair["kind"], 0) + 1
-    print(f"{len(pairs)} pairs → {PAIRS}: {kinds}")
+    print(f"{len(pairs)} pairs → {out}: {kinds}")
 
 
 if __name__ == "__main__":

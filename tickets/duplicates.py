@@ -6,9 +6,10 @@ A new report and an open ticket are the same problem when all three hold:
 2. **same place** — within :data:`RADIUS_M` metres when both carry coordinates,
    otherwise the same community (小区/园/里/村) or, for addresses on a road, the same
    road (and never two different districts);
-3. **similar description** — cosine similarity of the *problem* texts (the address
-   words taken out, since the place is compared in 2.) at or above the embedder's
-   threshold (:func:`nlu.similarity.duplicate_threshold`).
+3. **the same problem in the words** — the *problem* texts (the address words taken out,
+   since the place is compared in 2.) judged by the pair model
+   (:func:`nlu.pair_model.default_matcher`: problem keys + TF-IDF cosine, the cosine rule
+   where the keys say nothing), or by one embedder's cosine threshold when one is given.
 
 The candidates come from the ticket backend (open tickets of that service code); the
 action server asks, this module decides.  Measured in ``benchmarks/duplicate_eval.py``.
@@ -22,8 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from nlu import extract_location, normalize_text
-from nlu.similarity import CharTfidfEmbedder, Embedder, cosine_matrix, duplicate_threshold
+from nlu.pair_model import PairMatcher, default_matcher
+from nlu.similarity import Embedder, cosine_matrix, duplicate_threshold
 
 __all__ = [
     "RADIUS_M",
@@ -199,17 +203,18 @@ def find_duplicate(
     open_tickets: Sequence[Report],
     embedder: Embedder | None = None,
     threshold: float | None = None,
+    matcher: PairMatcher | None = None,
 ) -> Match | None:
-    """The most similar open ticket of the same category at the same place, or None.
+    """The most likely open ticket of the same problem at the same place, or None.
 
     Args:
         report: The new complaint.
         open_tickets: Open tickets to compare with (any category, any place).
-        embedder: Text embedder; the character TF-IDF one by default.
-        threshold: Similarity needed; the embedder's own threshold by default.
+        embedder: Judge by this embedder's cosine alone (and ``threshold``) instead of the
+            pair model.
+        threshold: Cosine needed with ``embedder``; its own threshold by default.
+        matcher: The pair model; :func:`nlu.pair_model.default_matcher` by default.
     """
-    embedder = embedder or CharTfidfEmbedder()
-    limit = duplicate_threshold(embedder) if threshold is None else threshold
     near = [
         t
         for t in open_tickets
@@ -217,12 +222,15 @@ def find_duplicate(
     ]
     if not near:
         return None
-    scores = cosine_matrix(
-        embedder,
-        [problem_text(report.description, report.address)],
-        [problem_text(t.description, t.address) for t in near],
-    )[0]
-    best = int(scores.argmax())
-    if float(scores[best]) < limit:
+    query = problem_text(report.description, report.address)
+    others = [problem_text(t.description, t.address) for t in near]
+    if embedder is not None:
+        limit = duplicate_threshold(embedder) if threshold is None else threshold
+        scores = cosine_matrix(embedder, [query], others)[0]
+        same = scores >= limit
+    else:
+        scores, same = (matcher or default_matcher()).judge(report.service_code, query, others)
+    if not same.any():
         return None
+    best = int(np.where(same, scores, -np.inf).argmax())
     return Match(near[best].ticket_id, float(scores[best]), near[best])
