@@ -32,8 +32,11 @@ def on_action_server_start(warm: Callable[[], None]) -> bool:
 
     async def _listener(*_: object) -> None:
         import asyncio
+        from concurrent.futures import ThreadPoolExecutor
 
-        await asyncio.get_running_loop().run_in_executor(None, warm)
+        # A pool of its own: the loop's default executor may be busy or shut down.
+        with ThreadPoolExecutor(1, thread_name_prefix="warm-up") as pool:
+            await asyncio.get_running_loop().run_in_executor(pool, warm)
 
     app.register_listener(_listener, "before_server_start")  # type: ignore[attr-defined]
     return True
