@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._features import head_text, prepare_text, word_ngrams, word_unigrams
+from ._features import encoder_text, head_text, prepare_text, word_ngrams, word_unigrams
+from ._fusion import EncoderHead, choose_weight, fit_head
 from ._lazy import Lazy
 from ._linear import Block, LinearTextModel, TextModel
 from ._settings import (
@@ -24,6 +25,7 @@ from ._settings import (
 )
 from ._taxonomy import Taxonomy, load_taxonomy
 from ._types import CategoryLeaf, CategoryPrediction
+from .encoders import EncoderError, SentenceEncoder, default_encoder, encoder_by_name
 
 __all__ = [
     "LOW_CONFIDENCE_THRESHOLD",
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 #: (the dialogue then asks the resident or lets staff choose).
 LOW_CONFIDENCE_THRESHOLD = category_min_confidence()
 #: Bump when features or model change, to invalidate cached built-in models.
-MODEL_VERSION = 4
+MODEL_VERSION = 5
 #: Regularisation of the history model's ridge classifier (5-fold CV on training data).
 HISTORY_RIDGE_ALPHA = 1.0
 EXAMPLES_GLOB = "category_examples*.yml"
@@ -68,44 +70,66 @@ class CategoryModel:
         labels: Leaf paths (``class›leaf``) in the classifier's column order.
         estimator: The fitted text model (``nlu._linear.TextModel``; older files hold a
             scikit-learn pipeline), with ``predict_proba`` over prepared texts.
-        meta: Provenance (source, number of examples, creation time, version).
+        meta: Provenance (source, number of examples, creation time, version; ``encoder``
+            names the sentence encoder of ``head``).
+        head: The sentence-embedding probe fused with the TF-IDF scores (None: TF-IDF
+            only, as in models written before issue 13).
     """
 
     taxonomy: Taxonomy
     labels: list[str]
     estimator: Any
     meta: dict[str, Any] = field(default_factory=dict)
+    head: EncoderHead | None = None
 
-    def scores(self, texts: Sequence[str]) -> Any:
+    @property
+    def uses_encoder(self) -> bool:
+        """True if predictions embed the text (the probe has a non-zero weight)."""
+        head = getattr(self, "head", None)
+        return head is not None and head.weight > 0
+
+    def scores(self, texts: Sequence[str], *, encode: bool = True) -> Any:
         """Probability-like scores per label.
 
         Args:
             texts: Raw texts.
+            encode: Fuse the sentence-embedding probe in (when the model has one); False
+                gives the TF-IDF part alone (no encoder call).
 
         Returns:
             A ``(len(texts), len(labels))`` numpy array whose rows sum to 1.
         """
-        return self.estimator.predict_proba([prepare_text(t) for t in texts])
+        proba = self.estimator.predict_proba([prepare_text(t) for t in texts])
+        if encode and self.uses_encoder:
+            assert self.head is not None
+            proba = self.head.combine(proba, _encoder_for(self.head).encode(
+                [encoder_text(t) for t in texts]
+            ))
+        return proba
 
-    def predict_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
+    def predict_many(self, texts: Sequence[str], *, encode: bool = True) -> list[CategoryPrediction]:
         """Classify several texts at once.
 
         Args:
             texts: Raw texts.
+            encode: See ``scores``.
 
         Returns:
             One prediction per text.
         """
         if not texts:
             return []
-        matrix = self.scores(texts)
-        return [self._prediction(row) for row in matrix]
+        matrix = self.scores(texts, encode=encode)
+        fused = encode and self.uses_encoder
+        return [self._prediction(row, fused) for row in matrix]
 
-    def predict(self, text: str) -> CategoryPrediction:
+    def predict(self, text: str, *, encode: bool = True) -> CategoryPrediction:
         """Classify one complaint (the whole text).
 
         Args:
             text: Raw text.
+            encode: Fuse the sentence-embedding probe in (the classifying turn); False
+                scores with the TF-IDF part alone (cheap; ``fused`` is then False).
 
         Returns:
             The prediction; empty text gives the 其他 leaf with confidence 0.
@@ -116,9 +140,9 @@ class CategoryModel:
             return CategoryPrediction(
                 other.name, other.gov_class, other.service_code, 0.0, ((other.name, 0.0),), True
             )
-        return self._prediction(self.estimator.predict_proba([prepared])[0])
+        return self.predict_many([text], encode=encode)[0]
 
-    def _prediction(self, row: Any) -> CategoryPrediction:
+    def _prediction(self, row: Any, fused: bool = False) -> CategoryPrediction:
         leaves = [self._leaf(label) for label in self.labels]
         by_class: dict[str, float] = {}
         for leaf, score in zip(leaves, row, strict=True):
@@ -137,6 +161,7 @@ class CategoryModel:
             confidence=confidence,
             top3=top3,
             low_confidence=confidence < LOW_CONFIDENCE_THRESHOLD,
+            fused=fused,
         )
 
     def _leaf(self, label: str) -> CategoryLeaf:
@@ -183,7 +208,31 @@ class CategoryModel:
             raise ModelError(f"cannot load category model {path}: {exc}", path) from exc
         if not isinstance(model, CategoryModel):
             raise ModelError(f"{path} is not a Jiesu category model", path)
+        head = getattr(model, "head", None)
+        if head is None:
+            model.head = None  # a model file written before issue 13: TF-IDF only
+        elif head.weight > 0:
+            _check_encoder(head, path)
         return model
+
+
+def _encoder_for(head: EncoderHead) -> SentenceEncoder:
+    return encoder_by_name(str(head.encoder.get("name", "")))
+
+
+def _check_encoder(head: EncoderHead, path: Path) -> None:
+    """Refuse a model trained on another encoder's vectors (name, version or weights)."""
+    try:
+        info = _encoder_for(head).info.as_dict()
+    except EncoderError as exc:
+        raise ModelError(f"{path}: its sentence encoder is unavailable: {exc}", path) from exc
+    wanted = {k: head.encoder.get(k) for k in ("name", "version", "sha256", "dim")}
+    if wanted != info:
+        raise ModelError(
+            f"{path} was trained with encoder {wanted}, this process has {info}; "
+            "retrain it (jiesu import-history) with the installed encoder",
+            path,
+        )
 
 
 def _feature_blocks(kind: str) -> list[Block]:
@@ -255,6 +304,7 @@ def train_model(
     kind: str = "history",
     meta: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    encoder: SentenceEncoder | None | bool = True,
 ) -> CategoryModel:
     """Train a category model.
 
@@ -265,12 +315,15 @@ def train_model(
         kind: ``"builtin"`` (tiny data: keep rare n-grams) or ``"history"``.
         meta: Extra provenance stored with the model.
         progress: Called with short progress messages.
+        encoder: The sentence encoder for the fused probe: True = ``default_encoder()``,
+            False/None = TF-IDF only. Its weight is chosen by 3-fold CV on ``texts``.
 
     Returns:
         The trained model.
 
     Raises:
-        ModelError: If there are fewer than two labels or too few examples.
+        ModelError: If there are fewer than two labels or too few examples, or the
+            encoder cannot be loaded.
     """
     say = progress or (lambda _msg: None)
     if len(texts) != len(labels):
@@ -289,17 +342,58 @@ def train_model(
     say("fitting TF-IDF features and a linear classifier (3-fold calibrated)")
     import numpy as np
 
-    estimator = _fit_estimator(kind, prepared, np.asarray(labels, dtype=object))
-    say(f"trained in {time.monotonic() - started:.1f} s")
-    info = {
+    y = np.asarray(labels, dtype=object)
+    estimator = _fit_estimator(kind, prepared, y)
+    info: dict[str, Any] = {
         "kind": kind,
         "examples": len(texts),
         "classes": len(counts),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "version": MODEL_VERSION,
     }
+    head = None
+    chosen = default_encoder() if encoder is True else (encoder or None)
+    if chosen is not None:
+        head = _fit_head(kind, chosen, texts, prepared, y, estimator, say)
+        info["encoder"] = dict(head.encoder, weight=head.weight)
+    say(f"trained in {time.monotonic() - started:.1f} s")
     info.update(meta or {})
-    return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info)
+    return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info, head)
+
+
+def _fit_head(
+    kind: str,
+    encoder: SentenceEncoder,
+    texts: Sequence[str],
+    prepared: Sequence[str],
+    labels: Any,
+    estimator: TextModel,
+    say: Callable[[str], None],
+) -> EncoderHead:
+    """Embed the training texts, choose the fusion weight by CV, fit the probe."""
+    import numpy as np
+
+    try:
+        identity = encoder.info.as_dict()
+        say(f"embedding {len(texts)} texts with {identity['name']}")
+        vectors = np.vstack(
+            [
+                encoder.encode([encoder_text(t) for t in texts[i : i + 64]])
+                for i in range(0, len(texts), 64)
+            ]
+        )
+    except EncoderError as exc:
+        raise ModelError(f"sentence encoder unavailable: {exc}") from exc
+
+    def fit_text(train: Any) -> Callable[[Any], Any]:
+        part = _fit_estimator(kind, [prepared[i] for i in train], labels[train])
+        return lambda test: part.predict_proba([prepared[i] for i in test])
+
+    say("choosing the fusion weight by 3-fold CV on the training texts")
+    group = (lambda path: path.split("›", 1)[0]) if kind == "builtin" else None
+    weight, figures = choose_weight(vectors, labels, fit_text, group=group)
+    say(f"fusion weight {weight} (CV accuracy {figures})")
+    return fit_head(vectors, labels, estimator.classes_, identity, weight, figures)
 
 
 def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], list[str]]:
