@@ -33,6 +33,7 @@ __all__ = [
     "ModelError",
     "builtin_training_set",
     "classify_category",
+    "fit_text_model",
     "get_model",
     "train_model",
 ]
@@ -238,6 +239,15 @@ def _check_encoder(head: EncoderHead, path: Path) -> None:
 def _feature_blocks(kind: str) -> list[Block]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    if kind == "request_type":
+        from ._request_type import cue_features
+
+        # a few hundred hand-written utterances: char and word n-grams plus cue groups
+        return [
+            (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), 1.0),
+            (TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True), 1.0),
+            (TfidfVectorizer(analyzer=cue_features), 1.0),
+        ]
     if kind == "builtin":
         # tiny hand-written data: keep rare n-grams, use word bigrams too
         return [
@@ -264,7 +274,7 @@ def _feature_blocks(kind: str) -> list[Block]:
 
 
 def _base_classifier(kind: str) -> Any:
-    if kind == "builtin":
+    if kind in ("builtin", "request_type"):
         from sklearn.svm import LinearSVC
 
         return LinearSVC(C=0.5, class_weight="balanced", random_state=0)
@@ -273,8 +283,18 @@ def _base_classifier(kind: str) -> Any:
     return RidgeClassifier(alpha=HISTORY_RIDGE_ALPHA, class_weight="balanced")
 
 
-def _fit_estimator(kind: str, prepared: Sequence[str], labels: Any) -> TextModel:
-    """Fit the TF-IDF blocks and a sigmoid-calibrated (3-fold) linear classifier."""
+def fit_text_model(kind: str, prepared: Sequence[str], labels: Any) -> TextModel:
+    """Fit the TF-IDF blocks and a sigmoid-calibrated (3-fold) linear classifier.
+
+    Args:
+        kind: ``"builtin"``, ``"history"`` or ``"request_type"`` (feature blocks and
+            classifier of that model).
+        prepared: Prepared texts (``prepare_text``).
+        labels: Their labels (numpy array).
+
+    Returns:
+        The fitted text model.
+    """
     from scipy.sparse import hstack
     from sklearn.calibration import CalibratedClassifierCV
 
@@ -287,7 +307,7 @@ def _fit_estimator(kind: str, prepared: Sequence[str], labels: Any) -> TextModel
     # built-in: average of the 3 fold models; history: one model fitted on all the data,
     # sigmoids fitted on its 3-fold out-of-fold scores (better by CV on real tickets)
     calibrated = CalibratedClassifierCV(
-        _base_classifier(kind), cv=3, method="sigmoid", ensemble=kind == "builtin"
+        _base_classifier(kind), cv=3, method="sigmoid", ensemble=kind != "history"
     )
     calibrated.fit(features, labels)
     try:
@@ -343,7 +363,7 @@ def train_model(
     import numpy as np
 
     y = np.asarray(labels, dtype=object)
-    estimator = _fit_estimator(kind, prepared, y)
+    estimator = fit_text_model(kind, prepared, y)
     info: dict[str, Any] = {
         "kind": kind,
         "examples": len(texts),
@@ -386,7 +406,7 @@ def _fit_head(
         raise ModelError(f"sentence encoder unavailable: {exc}") from exc
 
     def fit_text(train: Any) -> Callable[[Any], Any]:
-        part = _fit_estimator(kind, [prepared[i] for i in train], labels[train])
+        part = fit_text_model(kind, [prepared[i] for i in train], labels[train])
         return lambda test: part.predict_proba([prepared[i] for i in test])
 
     say("choosing the fusion weight by 3-fold CV on the training texts")
