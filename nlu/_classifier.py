@@ -103,12 +103,14 @@ class CategoryModel:
         proba = self.estimator.predict_proba([prepare_text(t) for t in texts])
         if encode and self.uses_encoder:
             assert self.head is not None
-            proba = self.head.combine(proba, _encoder_for(self.head).encode(
-                [encoder_text(t) for t in texts]
-            ))
+            proba = self.head.combine(
+                proba, _encoder_for(self.head).encode([encoder_text(t) for t in texts])
+            )
         return proba
 
-    def predict_many(self, texts: Sequence[str], *, encode: bool = True) -> list[CategoryPrediction]:
+    def predict_many(
+        self, texts: Sequence[str], *, encode: bool = True
+    ) -> list[CategoryPrediction]:
         """Classify several texts at once.
 
         Args:
