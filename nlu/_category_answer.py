@@ -54,14 +54,15 @@ def match_category_answer(text: str, candidates: Sequence[str] = ()) -> str | No
     exact = taxonomy.get(t)
     if exact is not None:
         return exact.name
-    for leaf in taxonomy.leaves:
+    named = [leaf for leaf in taxonomy.leaves if leaf != taxonomy.other]  # 其他: no evidence
+    for leaf in named:
         if len(leaf.name) >= 2 and leaf.name.lower() in t:
             return leaf.name
     scored = [(name, _keyword_score(taxonomy.get(name), t)) for name in offered]  # type: ignore[arg-type]
     best = max(scored, key=lambda kv: kv[1], default=None)
     if best is not None and best[1] > 0:
         return best[0]
-    anywhere = max(taxonomy.leaves, key=lambda leaf: _keyword_score(leaf, t))
+    anywhere = max(named, key=lambda leaf: _keyword_score(leaf, t))
     if _keyword_score(anywhere, t) > 0:
         return anywhere.name
     by_class = [n for n in offered if taxonomy.get(n).gov_class in t]  # type: ignore[union-attr]

@@ -48,6 +48,9 @@ MODEL_VERSION = 5
 #: Regularisation of the history model's ridge classifier (5-fold CV on training data).
 HISTORY_RIDGE_ALPHA = 1.0
 EXAMPLES_GLOB = "category_examples*.yml"
+#: Fewest examples per class for choosing the fusion weight by 3-fold CV (each CV
+#: training part must still allow the 3-fold sigmoid calibration).
+_MIN_CV_EXAMPLES = 6
 
 
 class ModelError(RuntimeError):
@@ -411,9 +414,14 @@ def _fit_head(
         part = fit_text_model(kind, [prepared[i] for i in train], labels[train])
         return lambda test: part.predict_proba([prepared[i] for i in test])
 
-    say("choosing the fusion weight by 3-fold CV on the training texts")
-    group = (lambda path: path.split("›", 1)[0]) if kind == "builtin" else None
-    weight, figures = choose_weight(vectors, labels, fit_text, group=group)
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    if smallest < _MIN_CV_EXAMPLES:  # a CV fold could not calibrate: TF-IDF alone
+        say(f"a class has only {smallest} examples: no probe weight can be chosen by CV")
+        weight, figures = 0.0, {"min_class_examples": float(smallest)}
+    else:
+        say("choosing the fusion weight by 3-fold CV on the training texts")
+        group = (lambda path: path.split("›", 1)[0]) if kind == "builtin" else None
+        weight, figures = choose_weight(vectors, labels, fit_text, group=group)
     say(f"fusion weight {weight} (CV accuracy {figures})")
     return fit_head(vectors, labels, estimator.classes_, identity, weight, figures)
 
