@@ -1,6 +1,6 @@
 """Round 3 of the history-model selection (issue 13): pretrained sentence encoders.
 
-Usage: ``.venv/bin/python benchmarks/nlu_history_encoders.py [--no-e5]``
+Usage: ``.venv/bin/python benchmarks/nlu_history_encoders.py [--no-e5] [--curve]``
 
 Same protocol as ``nlu_history_select.py``: the seeded 70 % part of the TipDM dev file
 (``random.Random(42)``), 5-fold stratified CV on it, the 30 % part never read. Embeddings
@@ -117,6 +117,9 @@ def main(argv: list[str]) -> int:
     views = _views(x, [titles[i] for i in train], "--no-e5" not in argv)
     classes = np.unique(y)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=42).split(np.zeros(len(y)), y))
+    if "--curve" in argv:
+        _curve(folds, prepared, y, views["USE"])
+        return 0
     text_p, probe_p = [], {name: [] for name in views}
     for tr, te in folds:
         model = fit_text_model("history", [prepared[i] for i in tr], y[tr])
@@ -154,6 +157,29 @@ def main(argv: list[str]) -> int:
         shipped.append(model.scores([x[i] for i in te]))
     report("shipped train_model (weight chosen by inner 3-fold CV)", shipped)
     return 0
+
+
+def _curve(folds: Any, prepared: list[str], y: Any, v: Any) -> None:
+    """Learning curve: CV training folds subsampled; TF-IDF alone vs fused (w = 0.1, 0.3)."""
+    rng = np.random.default_rng(0)
+    for share in (0.2, 0.4, 0.6, 0.8, 1.0):
+        hits: dict[str, list[float]] = {"TF-IDF": [], "fused w=0.1": [], "fused w=0.3": []}
+        sizes = []
+        for tr, te in folds:
+            part = tr if share == 1.0 else rng.choice(tr, int(len(tr) * share), replace=False)
+            sizes.append(len(part))
+            model = fit_text_model("history", [prepared[i] for i in part], y[part])
+            text = model.predict_proba([prepared[i] for i in te])
+            probe = _probe().fit(v[part], y[part]).predict_proba(v[te])
+            for name, p in (
+                ("TF-IDF", text),
+                ("fused w=0.1", fuse(text, probe, 0.1)),
+                ("fused w=0.3", fuse(text, probe, 0.3)),
+            ):
+                hits[name].append(float((model.classes_[p.argmax(axis=1)] == y[te]).mean()))
+        row: dict[str, Any] = {"curve": share, "train_messages": int(np.mean(sizes))}
+        row.update({k: round(float(np.mean(a)), 4) for k, a in hits.items()})
+        print(json.dumps(row, ensure_ascii=False), flush=True)
 
 
 def _concat(report: Callable[..., None], folds: Any, prepared: list[str], y: Any, v: Any) -> None:
