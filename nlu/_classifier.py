@@ -226,6 +226,15 @@ def _encoder_for(head: EncoderHead) -> SentenceEncoder:
     return encoder_by_name(str(head.encoder.get("name", "")))
 
 
+def _prefetch_encoder(model: CategoryModel) -> CategoryModel:
+    """Read the encoder's weights in a background thread while the rest loads."""
+    if model.uses_encoder and model.head is not None:
+        load = getattr(_encoder_for(model.head), "load", None)
+        if callable(load):
+            threading.Thread(target=load, name="encoder-load", daemon=True).start()
+    return model
+
+
 def _check_encoder(head: EncoderHead, path: Path) -> None:
     """Refuse a model trained on another encoder's vectors (name, version or weights)."""
     try:
@@ -505,14 +514,17 @@ def _load_builtin() -> CategoryModel:
 _BUILTIN: Lazy[CategoryModel] = Lazy(_load_builtin)
 _LOADED: dict[Path, CategoryModel] = {}
 _LOADED_LOCK = threading.Lock()
+_PREFETCHED = threading.Event()
 
 
-def get_model(path: Path | None = None) -> CategoryModel:
+def get_model(path: Path | None = None, *, prefetch_encoder: bool = True) -> CategoryModel:
     """Return the category model in use (cached, thread-safe).
 
     Args:
         path: A model file; default: ``JIESU_CATEGORY_MODEL`` or
             ``models/category/history.joblib`` if present, else the built-in model.
+        prefetch_encoder: Start reading the sentence encoder's weights in a background
+            thread (False in the Rasa server, which scores without the encoder).
 
     Returns:
         The model.
@@ -522,14 +534,16 @@ def get_model(path: Path | None = None) -> CategoryModel:
     """
     target = path or category_model_path()
     if target is None:
-        return _BUILTIN.get()
-    target = target.resolve()
-    with _LOADED_LOCK:
-        model = _LOADED.get(target)
-        if model is None:
-            model = CategoryModel.load(target)
+        model = _BUILTIN.get()
+    else:
+        target = target.resolve()
+        with _LOADED_LOCK:
+            model = _LOADED.get(target) or CategoryModel.load(target)
             _LOADED[target] = model
-        return model
+    if prefetch_encoder and not _PREFETCHED.is_set():
+        _PREFETCHED.set()
+        _prefetch_encoder(model)
+    return model
 
 
 def builtin_model() -> CategoryModel:

@@ -59,7 +59,8 @@ class CategoryClassifier(GraphComponent):
     ) -> CategoryClassifier:
         """Create the component and load the model (see ``GraphComponent.create``)."""
         path = config.get("model_path")
-        return cls(get_model(Path(path) if path else None))
+        # the Rasa server scores without the encoder: do not read its weights here
+        return cls(get_model(Path(path) if path else None, prefetch_encoder=False))
 
     @classmethod
     def load(
