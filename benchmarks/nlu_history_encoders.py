@@ -29,11 +29,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nlu._classifier import fit_text_model, train_model  # noqa: E402
+from nlu._classifier import train_model  # noqa: E402
 from nlu._datasets import read_labelled  # noqa: E402
 from nlu._features import encoder_text, prepare_text  # noqa: E402
 from nlu._fusion import _probe, fuse  # noqa: E402
 from nlu._taxonomy import load_taxonomy  # noqa: E402
+from nlu._text_model import fit_text_model  # noqa: E402
 from nlu.encoders import default_encoder  # noqa: E402
 from nlu.history_import import map_labels  # noqa: E402
 
@@ -187,12 +188,12 @@ def _concat(report: Callable[..., None], folds: Any, prepared: list[str], y: Any
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import RidgeClassifier
 
-    from nlu._classifier import _feature_blocks
+    from nlu._text_model import feature_blocks
 
     for weight in (0.5, 1.0):
         probas = []
         for tr, te in folds:
-            blocks = _feature_blocks("history")
+            blocks = feature_blocks("history")
             parts_tr = [vec.fit_transform([prepared[i] for i in tr]) for vec, _ in blocks]
             parts_te = [vec.transform([prepared[i] for i in te]) for vec, _ in blocks]
             xtr = hstack([*parts_tr, csr_matrix(v[tr] * weight)], format="csr")

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._features import encoder_text, head_text, prepare_text, word_ngrams, word_unigrams
+from ._features import encoder_text, prepare_text
 from ._fusion import EncoderHead, choose_weight, fit_head
 from ._lazy import Lazy
-from ._linear import Block, LinearTextModel, TextModel
+from ._linear import TextModel
 from ._settings import (
     DATA_DIR,
     TAXONOMY_FILE,
@@ -24,6 +24,7 @@ from ._settings import (
     models_dir,
 )
 from ._taxonomy import Taxonomy, load_taxonomy
+from ._text_model import fit_text_model
 from ._types import CategoryLeaf, CategoryPrediction
 from .encoders import EncoderError, SentenceEncoder, default_encoder, encoder_by_name
 
@@ -45,8 +46,6 @@ logger = logging.getLogger(__name__)
 LOW_CONFIDENCE_THRESHOLD = category_min_confidence()
 #: Bump when features or model change, to invalidate cached built-in models.
 MODEL_VERSION = 5
-#: Regularisation of the history model's ridge classifier (5-fold CV on training data).
-HISTORY_RIDGE_ALPHA = 1.0
 EXAMPLES_GLOB = "category_examples*.yml"
 #: Fewest examples per class for choosing the fusion weight by 3-fold CV (each CV
 #: training part must still allow the 3-fold sigmoid calibration).
@@ -248,86 +247,6 @@ def _check_encoder(head: EncoderHead, path: Path) -> None:
             "retrain it (jiesu import-history) with the installed encoder",
             path,
         )
-
-
-def _feature_blocks(kind: str) -> list[Block]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if kind == "request_type":
-        from ._request_type import cue_features
-
-        # a few hundred hand-written utterances: char and word n-grams plus cue groups
-        return [
-            (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), 1.0),
-            (TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True), 1.0),
-            (TfidfVectorizer(analyzer=cue_features), 1.0),
-        ]
-    if kind == "builtin":
-        # tiny hand-written data: keep rare n-grams, use word bigrams too
-        return [
-            (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), 1.0),
-            (TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True), 1.0),
-        ]
-    # thousands of real tickets: char 1-2 grams + words, plus the opening characters
-    # (the title or first sentence) as a block of their own; chosen by 5-fold CV on the
-    # training part only (benchmarks/nlu_history_select.py)
-    return [
-        (TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2), 1.0),
-        (TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True), 1.0),
-        (
-            TfidfVectorizer(
-                analyzer="char",
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                min_df=2,
-                preprocessor=head_text,
-            ),
-            1.0,
-        ),
-    ]
-
-
-def _base_classifier(kind: str) -> Any:
-    if kind in ("builtin", "request_type"):
-        from sklearn.svm import LinearSVC
-
-        return LinearSVC(C=0.5, class_weight="balanced", random_state=0)
-    from sklearn.linear_model import RidgeClassifier
-
-    return RidgeClassifier(alpha=HISTORY_RIDGE_ALPHA, class_weight="balanced")
-
-
-def fit_text_model(kind: str, prepared: Sequence[str], labels: Any) -> TextModel:
-    """Fit the TF-IDF blocks and a sigmoid-calibrated (3-fold) linear classifier.
-
-    Args:
-        kind: ``"builtin"``, ``"history"`` or ``"request_type"`` (feature blocks and
-            classifier of that model).
-        prepared: Prepared texts (``prepare_text``).
-        labels: Their labels (numpy array).
-
-    Returns:
-        The fitted text model.
-    """
-    from scipy.sparse import hstack
-    from sklearn.calibration import CalibratedClassifierCV
-
-    blocks = _feature_blocks(kind)
-    parts = []
-    for vec, weight in blocks:
-        part = vec.fit_transform(prepared)
-        parts.append(part * weight if weight != 1.0 else part)
-    features = hstack(parts, format="csr")
-    # built-in: average of the 3 fold models; history: one model fitted on all the data,
-    # sigmoids fitted on its 3-fold out-of-fold scores (better by CV on real tickets)
-    calibrated = CalibratedClassifierCV(
-        _base_classifier(kind), cv=3, method="sigmoid", ensemble=kind != "history"
-    )
-    calibrated.fit(features, labels)
-    try:
-        return LinearTextModel(blocks, calibrated)
-    except ValueError:  # two classes, or a fold without some class
-        return TextModel(blocks, calibrated)
 
 
 def train_model(

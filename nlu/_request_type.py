@@ -186,9 +186,9 @@ def train_request_type_model(*, encoder: Any = True) -> RequestTypeModel:
     """
     import numpy as np
 
-    from ._classifier import fit_text_model
     from ._features import encoder_text, prepare_text
     from ._fusion import choose_weight, fit_head
+    from ._text_model import fit_text_model
     from .encoders import default_encoder
 
     texts, labels = _examples()
