@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.complaint_fields import fields_from_text, merge_missing, request_type_of
+from actions.complaint_fields import fields_from_text, merge_missing, request_type_slots
 from actions.parsing import has_cjk, is_meaningful
 from actions.slot_values import category_slots
 from actions.tracker_view import all_slots, latest_intent, latest_text, parsed_category
@@ -73,7 +73,7 @@ class StartComplaint(Action):
             if not has_cjk(text):
                 dispatcher.utter_message(response="utter_not_chinese")
             values["complaint_description"] = text.strip()
-            values["complaint_type"] = request_type_of(text)
+            values.update(request_type_slots(text))
             try:
                 values.update(category_slots(text, parsed_category(tracker)))
             except Exception:  # the words are kept; the category is asked instead

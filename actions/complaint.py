@@ -22,6 +22,7 @@ COMPLAINT_SLOTS = (
     "anonymous",
     "confirmation",
     "complaint_type",
+    "complaint_type_unsure",
     "category_candidates",
     "complaint_time",
     "complaint_time_iso",
@@ -49,6 +50,8 @@ class Complaint:
     description: str
     category: str
     request_type: str = "投诉"
+    # The request-type model was unsure: the read-back asks the resident to check it.
+    type_unsure: bool = False
     location: str | None = None
     lat: float | None = None
     long: float | None = None
@@ -85,6 +88,7 @@ def complaint_from_slots(
         description=str(slots.get("complaint_description") or "（未描述）"),
         category=category,
         request_type=str(slots.get("complaint_type") or "投诉"),
+        type_unsure=_as_bool(slots.get("complaint_type_unsure")),
         location=slots.get("complaint_location") or None,
         lat=slots.get("complaint_lat"),
         long=slots.get("complaint_long"),
@@ -115,7 +119,8 @@ def _category_label(name: str) -> str:
 def read_back(c: Complaint) -> str:
     """The read-back the resident confirms or corrects."""
     lines = ["请核对您的诉求："]
-    lines.append(f"类型：{c.request_type}")
+    unsure = "（系统判断，不对请说“类型改成咨询”等）" if c.type_unsure else ""
+    lines.append(f"类型：{c.request_type}{unsure}")
     lines.append(f"类别：{_category_label(c.category)}")
     if c.location:
         lines.append(f"地点：{c.location}")

@@ -17,6 +17,7 @@ from hotline.timezone import hotline_now
 from nlu import (
     EmergencyLevel,
     assess_emergency,
+    classify_request_type,
     detect_request_type,
     extract_location,
     extract_person_name,
@@ -89,6 +90,12 @@ def _flags(t: str, now: datetime | None) -> dict[str, Any]:
 
 def request_type_of(text: str) -> str:
     return detect_request_type(normalize_text(text))
+
+
+def request_type_slots(text: str) -> dict[str, Any]:
+    """Type of the opening, and whether the read-back should ask the resident to check it."""
+    pred = classify_request_type(normalize_text(text))
+    return {"complaint_type": pred.type, "complaint_type_unsure": True if pred.unsure else None}
 
 
 def merge_missing(current: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from nlu import (
     LOW_CONFIDENCE_THRESHOLD,
     CategoryPrediction,
     classify_category,
+    classify_request_type,
     extract_location,
     extract_person_name,
     extract_phones,
     extract_time,
-    load_taxonomy,
+    match_category_answer,
     normalize_phone,
     normalize_text,
 )
@@ -78,7 +79,9 @@ def category_slots(text: str, prediction: CategoryPrediction | None = None) -> d
     ``prediction`` is the NLU pipeline's result for ``text`` when it already ran
     (the CategoryClassifier component), so the text is not classified twice.
     """
-    pred = prediction or classify_category(text)
+    # the pipeline scores every turn without the sentence encoder; this classifying turn
+    # uses the full (fused) model unless the pipeline's result already is
+    pred = prediction if prediction is not None and prediction.fused else classify_category(text)
     candidates = [name for name, _ in pred.top3]
     if _sure(pred) and pred.leaf != "其他":
         return {"complaint_category": pred.leaf, "category_candidates": candidates}
@@ -86,20 +89,10 @@ def category_slots(text: str, prediction: CategoryPrediction | None = None) -> d
 
 
 def _match_category(answer: str, candidates: list[str]) -> str | None:
-    taxonomy = load_taxonomy()
     t = answer.strip()
-    for name in candidates:
-        if name and name in t:
-            return name
-    leaf = taxonomy.get(t)
-    if leaf is not None:
-        return leaf.name
-    for leaf in taxonomy.leaves:
-        if leaf.name in t:
-            return leaf.name
     if OTHER_WORDS.match(t):
         return "其他"
-    return None
+    return match_category_answer(t, candidates)
 
 
 def _own_number_answer(text: str) -> bool | None:
@@ -174,7 +167,7 @@ def value_for_field(
     if slot == "complaint_type":
         for rt in REQUEST_TYPES:
             if rt in text:
-                return FieldResult({"complaint_type": rt})
+                return FieldResult({"complaint_type": rt, "complaint_type_unsure": None})
         return FieldResult(problem="utter_problem_type")
     if slot == "contact_name":
         name = extract_person_name(text) or text.strip("。.！! ")
@@ -185,7 +178,8 @@ def value_for_field(
 def warm_up() -> None:
     """Load every model and table :func:`value_for_field` uses, once, before requests."""
     sample = "朝阳区望京西园三区楼下烧烤店昨天晚上噪音很大，我姓王，电话13800001111"
-    classify_category(sample)
+    classify_category(sample)  # also reads the sentence encoder's weights
+    classify_request_type(sample)
     extract_location(sample)
     extract_time(sample, hotline_now())
     extract_person_name(sample)

@@ -54,4 +54,5 @@ def parsed_category(tracker: Tracker) -> CategoryPrediction | None:
         confidence=float(raw.get("confidence", 0.0)),
         top3=tuple((str(r["name"]), float(r["confidence"])) for r in raw.get("ranking", [])),
         low_confidence=bool(raw.get("low_confidence", False)),
+        fused=bool(raw.get("fused", False)),
     )

@@ -5,7 +5,7 @@ Usage: ``.venv/bin/python benchmarks/nlu_history_select.py [--quick] [--round 1|
 Takes the same seeded split as ``split_evaluate`` (``random.Random(42)``, 70/30) of the
 TipDM dev file, never looks at the 30 % part, and prints the 5-fold CV accuracy and
 macro-F1 of each candidate (features × classifier) on the 70 % part. The chosen setting
-lives in ``nlu/_classifier.py`` (``_feature_blocks``, ``_base_classifier``, ``_fit_estimator``).
+lives in ``nlu/_text_model.py`` (``feature_blocks``, ``base_classifier``, ``fit_text_model``).
 
 Round 1 chose the current setting. Round 2 (issue 3, second attempt at the 0.92 target)
 tries what the first round left out: longer char n-grams, document-frequency caps,

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._features import head_text, prepare_text, word_ngrams, word_unigrams
+from ._features import encoder_text, prepare_text
+from ._fusion import EncoderHead, choose_weight, fit_head
 from ._lazy import Lazy
-from ._linear import Block, LinearTextModel, TextModel
+from ._linear import TextModel
 from ._settings import (
     DATA_DIR,
     TAXONOMY_FILE,
@@ -23,7 +24,9 @@ from ._settings import (
     models_dir,
 )
 from ._taxonomy import Taxonomy, load_taxonomy
+from ._text_model import fit_text_model
 from ._types import CategoryLeaf, CategoryPrediction
+from .encoders import EncoderError, SentenceEncoder, default_encoder, encoder_by_name
 
 __all__ = [
     "LOW_CONFIDENCE_THRESHOLD",
@@ -31,6 +34,7 @@ __all__ = [
     "ModelError",
     "builtin_training_set",
     "classify_category",
+    "fit_text_model",
     "get_model",
     "train_model",
 ]
@@ -41,10 +45,11 @@ logger = logging.getLogger(__name__)
 #: (the dialogue then asks the resident or lets staff choose).
 LOW_CONFIDENCE_THRESHOLD = category_min_confidence()
 #: Bump when features or model change, to invalidate cached built-in models.
-MODEL_VERSION = 4
-#: Regularisation of the history model's ridge classifier (5-fold CV on training data).
-HISTORY_RIDGE_ALPHA = 1.0
+MODEL_VERSION = 5
 EXAMPLES_GLOB = "category_examples*.yml"
+#: Fewest examples per class for choosing the fusion weight by 3-fold CV (each CV
+#: training part must still allow the 3-fold sigmoid calibration).
+_MIN_CV_EXAMPLES = 6
 
 
 class ModelError(RuntimeError):
@@ -68,44 +73,68 @@ class CategoryModel:
         labels: Leaf paths (``class›leaf``) in the classifier's column order.
         estimator: The fitted text model (``nlu._linear.TextModel``; older files hold a
             scikit-learn pipeline), with ``predict_proba`` over prepared texts.
-        meta: Provenance (source, number of examples, creation time, version).
+        meta: Provenance (source, number of examples, creation time, version; ``encoder``
+            names the sentence encoder of ``head``).
+        head: The sentence-embedding probe fused with the TF-IDF scores (None: TF-IDF
+            only, as in models written before issue 13).
     """
 
     taxonomy: Taxonomy
     labels: list[str]
     estimator: Any
     meta: dict[str, Any] = field(default_factory=dict)
+    head: EncoderHead | None = None
 
-    def scores(self, texts: Sequence[str]) -> Any:
+    @property
+    def uses_encoder(self) -> bool:
+        """True if predictions embed the text (the probe has a non-zero weight)."""
+        head = getattr(self, "head", None)
+        return head is not None and head.weight > 0
+
+    def scores(self, texts: Sequence[str], *, encode: bool = True) -> Any:
         """Probability-like scores per label.
 
         Args:
             texts: Raw texts.
+            encode: Fuse the sentence-embedding probe in (when the model has one); False
+                gives the TF-IDF part alone (no encoder call).
 
         Returns:
             A ``(len(texts), len(labels))`` numpy array whose rows sum to 1.
         """
-        return self.estimator.predict_proba([prepare_text(t) for t in texts])
+        proba = self.estimator.predict_proba([prepare_text(t) for t in texts])
+        if encode and self.uses_encoder:
+            assert self.head is not None
+            proba = self.head.combine(
+                proba, _encoder_for(self.head).encode([encoder_text(t) for t in texts])
+            )
+        return proba
 
-    def predict_many(self, texts: Sequence[str]) -> list[CategoryPrediction]:
+    def predict_many(
+        self, texts: Sequence[str], *, encode: bool = True
+    ) -> list[CategoryPrediction]:
         """Classify several texts at once.
 
         Args:
             texts: Raw texts.
+            encode: See ``scores``.
 
         Returns:
             One prediction per text.
         """
         if not texts:
             return []
-        matrix = self.scores(texts)
-        return [self._prediction(row) for row in matrix]
+        matrix = self.scores(texts, encode=encode)
+        fused = encode and self.uses_encoder
+        return [self._prediction(row, fused) for row in matrix]
 
-    def predict(self, text: str) -> CategoryPrediction:
+    def predict(self, text: str, *, encode: bool = True) -> CategoryPrediction:
         """Classify one complaint (the whole text).
 
         Args:
             text: Raw text.
+            encode: Fuse the sentence-embedding probe in (the classifying turn); False
+                scores with the TF-IDF part alone (cheap; ``fused`` is then False).
 
         Returns:
             The prediction; empty text gives the 其他 leaf with confidence 0.
@@ -116,9 +145,9 @@ class CategoryModel:
             return CategoryPrediction(
                 other.name, other.gov_class, other.service_code, 0.0, ((other.name, 0.0),), True
             )
-        return self._prediction(self.estimator.predict_proba([prepared])[0])
+        return self.predict_many([text], encode=encode)[0]
 
-    def _prediction(self, row: Any) -> CategoryPrediction:
+    def _prediction(self, row: Any, fused: bool = False) -> CategoryPrediction:
         leaves = [self._leaf(label) for label in self.labels]
         by_class: dict[str, float] = {}
         for leaf, score in zip(leaves, row, strict=True):
@@ -137,6 +166,7 @@ class CategoryModel:
             confidence=confidence,
             top3=top3,
             low_confidence=confidence < LOW_CONFIDENCE_THRESHOLD,
+            fused=fused,
         )
 
     def _leaf(self, label: str) -> CategoryLeaf:
@@ -183,68 +213,40 @@ class CategoryModel:
             raise ModelError(f"cannot load category model {path}: {exc}", path) from exc
         if not isinstance(model, CategoryModel):
             raise ModelError(f"{path} is not a Jiesu category model", path)
+        head = getattr(model, "head", None)
+        if head is None:
+            model.head = None  # a model file written before issue 13: TF-IDF only
+        elif head.weight > 0:
+            _check_encoder(head, path)
         return model
 
 
-def _feature_blocks(kind: str) -> list[Block]:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if kind == "builtin":
-        # tiny hand-written data: keep rare n-grams, use word bigrams too
-        return [
-            (TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), 1.0),
-            (TfidfVectorizer(analyzer=word_ngrams, sublinear_tf=True), 1.0),
-        ]
-    # thousands of real tickets: char 1-2 grams + words, plus the opening characters
-    # (the title or first sentence) as a block of their own; chosen by 5-fold CV on the
-    # training part only (benchmarks/nlu_history_select.py)
-    return [
-        (TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True, min_df=2), 1.0),
-        (TfidfVectorizer(analyzer=word_unigrams, sublinear_tf=True), 1.0),
-        (
-            TfidfVectorizer(
-                analyzer="char",
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                min_df=2,
-                preprocessor=head_text,
-            ),
-            1.0,
-        ),
-    ]
+def _encoder_for(head: EncoderHead) -> SentenceEncoder:
+    return encoder_by_name(str(head.encoder.get("name", "")))
 
 
-def _base_classifier(kind: str) -> Any:
-    if kind == "builtin":
-        from sklearn.svm import LinearSVC
+def _prefetch_encoder(model: CategoryModel) -> CategoryModel:
+    """Read the encoder's weights in a background thread while the rest loads."""
+    if model.uses_encoder and model.head is not None:
+        load = getattr(_encoder_for(model.head), "load", None)
+        if callable(load):
+            threading.Thread(target=load, name="encoder-load", daemon=True).start()
+    return model
 
-        return LinearSVC(C=0.5, class_weight="balanced", random_state=0)
-    from sklearn.linear_model import RidgeClassifier
 
-    return RidgeClassifier(alpha=HISTORY_RIDGE_ALPHA, class_weight="balanced")
-
-
-def _fit_estimator(kind: str, prepared: Sequence[str], labels: Any) -> TextModel:
-    """Fit the TF-IDF blocks and a sigmoid-calibrated (3-fold) linear classifier."""
-    from scipy.sparse import hstack
-    from sklearn.calibration import CalibratedClassifierCV
-
-    blocks = _feature_blocks(kind)
-    parts = []
-    for vec, weight in blocks:
-        part = vec.fit_transform(prepared)
-        parts.append(part * weight if weight != 1.0 else part)
-    features = hstack(parts, format="csr")
-    # built-in: average of the 3 fold models; history: one model fitted on all the data,
-    # sigmoids fitted on its 3-fold out-of-fold scores (better by CV on real tickets)
-    calibrated = CalibratedClassifierCV(
-        _base_classifier(kind), cv=3, method="sigmoid", ensemble=kind == "builtin"
-    )
-    calibrated.fit(features, labels)
+def _check_encoder(head: EncoderHead, path: Path) -> None:
+    """Refuse a model trained on another encoder's vectors (name, version or weights)."""
     try:
-        return LinearTextModel(blocks, calibrated)
-    except ValueError:  # two classes, or a fold without some class
-        return TextModel(blocks, calibrated)
+        info = _encoder_for(head).info.as_dict()
+    except EncoderError as exc:
+        raise ModelError(f"{path}: its sentence encoder is unavailable: {exc}", path) from exc
+    wanted = {k: head.encoder.get(k) for k in ("name", "version", "sha256", "dim")}
+    if wanted != info:
+        raise ModelError(
+            f"{path} was trained with encoder {wanted}, this process has {info}; "
+            "retrain it (jiesu import-history) with the installed encoder",
+            path,
+        )
 
 
 def train_model(
@@ -255,6 +257,7 @@ def train_model(
     kind: str = "history",
     meta: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    encoder: SentenceEncoder | None | bool = True,
 ) -> CategoryModel:
     """Train a category model.
 
@@ -265,12 +268,15 @@ def train_model(
         kind: ``"builtin"`` (tiny data: keep rare n-grams) or ``"history"``.
         meta: Extra provenance stored with the model.
         progress: Called with short progress messages.
+        encoder: The sentence encoder for the fused probe: True = ``default_encoder()``,
+            False/None = TF-IDF only. Its weight is chosen by 3-fold CV on ``texts``.
 
     Returns:
         The trained model.
 
     Raises:
-        ModelError: If there are fewer than two labels or too few examples.
+        ModelError: If there are fewer than two labels or too few examples, or the
+            encoder cannot be loaded.
     """
     say = progress or (lambda _msg: None)
     if len(texts) != len(labels):
@@ -289,17 +295,63 @@ def train_model(
     say("fitting TF-IDF features and a linear classifier (3-fold calibrated)")
     import numpy as np
 
-    estimator = _fit_estimator(kind, prepared, np.asarray(labels, dtype=object))
-    say(f"trained in {time.monotonic() - started:.1f} s")
-    info = {
+    y = np.asarray(labels, dtype=object)
+    estimator = fit_text_model(kind, prepared, y)
+    info: dict[str, Any] = {
         "kind": kind,
         "examples": len(texts),
         "classes": len(counts),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "version": MODEL_VERSION,
     }
+    head = None
+    chosen = default_encoder() if encoder is True else (encoder or None)
+    if chosen is not None:
+        head = _fit_head(kind, chosen, texts, prepared, y, estimator, say)
+        info["encoder"] = dict(head.encoder, weight=head.weight)
+    say(f"trained in {time.monotonic() - started:.1f} s")
     info.update(meta or {})
-    return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info)
+    return CategoryModel(taxonomy, [str(c) for c in estimator.classes_], estimator, info, head)
+
+
+def _fit_head(
+    kind: str,
+    encoder: SentenceEncoder,
+    texts: Sequence[str],
+    prepared: Sequence[str],
+    labels: Any,
+    estimator: TextModel,
+    say: Callable[[str], None],
+) -> EncoderHead:
+    """Embed the training texts, choose the fusion weight by CV, fit the probe."""
+    import numpy as np
+
+    try:
+        identity = encoder.info.as_dict()
+        say(f"embedding {len(texts)} texts with {identity['name']}")
+        vectors = np.vstack(
+            [
+                encoder.encode([encoder_text(t) for t in texts[i : i + 64]])
+                for i in range(0, len(texts), 64)
+            ]
+        )
+    except EncoderError as exc:
+        raise ModelError(f"sentence encoder unavailable: {exc}") from exc
+
+    def fit_text(train: Any) -> Callable[[Any], Any]:
+        part = fit_text_model(kind, [prepared[i] for i in train], labels[train])
+        return lambda test: part.predict_proba([prepared[i] for i in test])
+
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    if smallest < _MIN_CV_EXAMPLES:  # a CV fold could not calibrate: TF-IDF alone
+        say(f"a class has only {smallest} examples: no probe weight can be chosen by CV")
+        weight, figures = 0.0, {"min_class_examples": float(smallest)}
+    else:
+        say("choosing the fusion weight by 3-fold CV on the training texts")
+        group = (lambda path: path.split("›", 1)[0]) if kind == "builtin" else None
+        weight, figures = choose_weight(vectors, labels, fit_text, group=group)
+    say(f"fusion weight {weight} (CV accuracy {figures})")
+    return fit_head(vectors, labels, estimator.classes_, identity, weight, figures)
 
 
 def builtin_training_set(taxonomy: Taxonomy | None = None) -> tuple[list[str], list[str]]:
@@ -381,14 +433,17 @@ def _load_builtin() -> CategoryModel:
 _BUILTIN: Lazy[CategoryModel] = Lazy(_load_builtin)
 _LOADED: dict[Path, CategoryModel] = {}
 _LOADED_LOCK = threading.Lock()
+_PREFETCHED = threading.Event()
 
 
-def get_model(path: Path | None = None) -> CategoryModel:
+def get_model(path: Path | None = None, *, prefetch_encoder: bool = True) -> CategoryModel:
     """Return the category model in use (cached, thread-safe).
 
     Args:
         path: A model file; default: ``JIESU_CATEGORY_MODEL`` or
             ``models/category/history.joblib`` if present, else the built-in model.
+        prefetch_encoder: Start reading the sentence encoder's weights in a background
+            thread (False in the Rasa server, which scores without the encoder).
 
     Returns:
         The model.
@@ -398,14 +453,16 @@ def get_model(path: Path | None = None) -> CategoryModel:
     """
     target = path or category_model_path()
     if target is None:
-        return _BUILTIN.get()
-    target = target.resolve()
-    with _LOADED_LOCK:
-        model = _LOADED.get(target)
-        if model is None:
-            model = CategoryModel.load(target)
+        model = _BUILTIN.get()
+    else:
+        target = target.resolve()
+        with _LOADED_LOCK:
+            model = _LOADED.get(target) or CategoryModel.load(target)
             _LOADED[target] = model
-        return model
+    if prefetch_encoder and not _PREFETCHED.is_set():
+        _PREFETCHED.set()
+        _prefetch_encoder(model)
+    return model
 
 
 def builtin_model() -> CategoryModel:

@@ -12,6 +12,7 @@ from ._settings import DICTIONARY_DIR
 __all__ = [
     "HEAD_CHARS",
     "MAX_CHARS",
+    "encoder_text",
     "get_tokenizer",
     "head_text",
     "prepare_text",
@@ -66,6 +67,18 @@ def prepare_text(text: str) -> str:
         Classifier input text.
     """
     return _DIGITS.sub("0", normalize_text(text[: MAX_CHARS + 200]).lower()[:MAX_CHARS])
+
+
+def encoder_text(text: str) -> str:
+    """What the sentence encoder reads of a complaint: normalised (digits kept).
+
+    Args:
+        text: Raw text.
+
+    Returns:
+        The normalised text, cut to ``MAX_CHARS`` (the encoder cuts further).
+    """
+    return normalize_text(text[: MAX_CHARS + 200])[:MAX_CHARS]
 
 
 def head_text(text: str) -> str:

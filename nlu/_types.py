@@ -115,6 +115,8 @@ class CategoryPrediction:
         confidence: Probability-like score of ``leaf`` in ``[0, 1]``.
         top3: Up to three ``(leaf name, score)`` pairs, best first.
         low_confidence: True if ``confidence`` is under the configured threshold.
+        fused: True if the sentence encoder took part (the classifying turn); False for
+            the TF-IDF part alone.
     """
 
     leaf: str
@@ -123,3 +125,4 @@ class CategoryPrediction:
     confidence: float
     top3: tuple[tuple[str, float], ...]
     low_confidence: bool = False
+    fused: bool = False

@@ -59,7 +59,8 @@ class CategoryClassifier(GraphComponent):
     ) -> CategoryClassifier:
         """Create the component and load the model (see ``GraphComponent.create``)."""
         path = config.get("model_path")
-        return cls(get_model(Path(path) if path else None))
+        # the Rasa server scores without the encoder: do not read its weights here
+        return cls(get_model(Path(path) if path else None, prefetch_encoder=False))
 
     @classmethod
     def load(
@@ -91,7 +92,9 @@ class CategoryClassifier(GraphComponent):
             if not isinstance(text, str) or not text.strip() or text.startswith("/"):
                 continue
             try:
-                pred = self._model.predict(text)
+                # every turn, without the sentence encoder (cheap); the action server
+                # runs the full model once, on the turn that classifies the complaint
+                pred = self._model.predict(text, encode=False)
             except Exception:  # never fail the whole turn over the category
                 logger.exception("category classification failed")
                 continue
@@ -103,6 +106,7 @@ class CategoryClassifier(GraphComponent):
                     "service_code": pred.service_code,
                     "confidence": pred.confidence,
                     "low_confidence": pred.low_confidence,
+                    "fused": pred.fused,
                     "ranking": [{"name": n, "confidence": c} for n, c in pred.top3],
                 },
                 add_to_output=True,

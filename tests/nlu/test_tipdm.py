@@ -1,6 +1,7 @@
 """Models on the TipDM 2020 dev file (read at run time only, never stored).
 
-The built-in model is never trained on that file. The history model is trained by the
+The built-in model is never trained on that file; both models fuse the USE probe
+(``nlu/_fusion.py``) with their TF-IDF part, as shipped. The history model is trained by the
 same code as ``jiesu import-history`` on a seeded 70 % of it and scored on the other 30 %;
 the thresholds are the figures it reaches (see docs/nlu.md), so a regression fails. The
 issue-3 target for that split (0.92 / 0.90) is not reached; ``test_history_issue_target``
@@ -20,7 +21,9 @@ from nlu._datasets import read_labelled
 from nlu.evaluation import evaluate
 from nlu.history_import import split_evaluate
 
-TARGET = 0.80  # issue 3 target (measured 0.811, see docs/nlu.md)
+TARGET = 0.80  # issue 3 target (measured 0.817 with the encoder probe, see docs/nlu.md)
+#: Issue 13's target for the built-in model (not reached: 0.817, see docs/nlu.md).
+ISSUE13_TARGET = 0.82
 #: Reached by the history model on the seeded 30 % (measured 0.898 / 0.890).
 HISTORY_ACCURACY = 0.89
 HISTORY_MACRO_F1 = 0.885
@@ -56,6 +59,13 @@ def holdout(tipdm: tuple[list[str], list[str]]) -> dict[str, Any]:
 @needs_tipdm
 def test_builtin_gov_class_target(accuracy: float) -> None:
     assert accuracy >= TARGET
+
+
+@pytest.mark.slow
+@needs_tipdm
+@pytest.mark.xfail(strict=True, reason="issue 13 built-in target not reached (docs/nlu.md)")
+def test_builtin_gov_class_issue13_target(accuracy: float) -> None:
+    assert accuracy >= ISSUE13_TARGET
 
 
 @pytest.mark.slow
