@@ -56,6 +56,9 @@ OWN_NUMBER_NO = re.compile(
 )
 OWN_NUMBER_YES = ("可以", "是的", "对", "好", "行", "嗯")
 OTHER_WORDS = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)")
+# The whole answer is "other" ("其他吧。"), as opposed to a button title typed out
+# ("其他·邻里纠纷": the government class 其他, then the leaf).
+ONLY_OTHER = re.compile(r"^(其他|其它|都不是|不知道|不清楚|别的)(的|吧|啊|呢|类)?[。.！!，, ]*$")
 
 
 def _sure(pred: CategoryPrediction) -> bool:
@@ -90,9 +93,12 @@ def category_slots(text: str, prediction: CategoryPrediction | None = None) -> d
 
 def _match_category(answer: str, candidates: list[str]) -> str | None:
     t = answer.strip()
-    if OTHER_WORDS.match(t):
+    if ONLY_OTHER.match(t):
         return "其他"
-    return match_category_answer(t, candidates)
+    named = match_category_answer(t, candidates)
+    if named is None and OTHER_WORDS.match(t):
+        return "其他"
+    return named
 
 
 def _own_number_answer(text: str) -> bool | None:

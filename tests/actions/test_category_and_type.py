@@ -24,6 +24,20 @@ def test_category_typed_in_words_at_the_question() -> None:
     assert result.slots == {"complaint_category": "噪音扰民"}
 
 
+def test_a_button_title_typed_out_is_its_leaf_even_under_the_class_other() -> None:
+    candidates = ["邻里纠纷", "疾病防控与公共卫生", "社会治安"]
+    for typed, leaf in (
+        ("其他·邻里纠纷", "邻里纠纷"),  # the class 其他 comes first in the title
+        ("其他·社會治安", "社会治安"),  # traditional characters
+        ("卫生计生·疾病防控与公共卫生", "疾病防控与公共卫生"),
+    ):
+        got = value_for_field("complaint_category", typed, candidates=candidates)
+        assert got.slots == {"complaint_category": leaf}, typed
+    for other in ("其他", "其他吧。", "都不是", "不知道"):
+        got = value_for_field("complaint_category", other, candidates=candidates)
+        assert got.slots == {"complaint_category": "其他"}, other
+
+
 def test_unsure_type_is_marked_in_the_read_back_until_corrected() -> None:
     base = {"complaint_description": "那家店有点问题", "complaint_category": "其他"}
     unsure = complaint_from_slots(
