@@ -81,6 +81,8 @@ class Config:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_s: float = 30.0
+    # Rasa's --auth-token for its HTTP API (set by the supervisor for its children).
+    rasa_token: str = ""
     # Ticket backend (Open311 GeoReport v2).  Empty = the embedded desk.
     open311_url: str = ""
     open311_api_key: str = ""
@@ -148,6 +150,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         rasa_port=rasa_port,
         action_port=env_int(e, "JIESU_ACTION_PORT", 5055),
         rasa_timeout_s=env_float(e, "JIESU_RASA_TIMEOUT", 30.0),
+        rasa_token=_str(e, "JIESU_RASA_TOKEN", ""),
         open311_url=_str(e, "JIESU_OPEN311_URL", ""),
         open311_api_key=_str(e, "JIESU_OPEN311_API_KEY", ""),
         open311_jurisdiction=_str(e, "JIESU_OPEN311_JURISDICTION", ""),

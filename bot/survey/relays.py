@@ -90,7 +90,9 @@ class SurveyRelays:
         url = f"{cfg.rasa_url}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker"
         try:
             async with self.app[HTTP_SESSION].get(
-                url, params={"include_events": "NONE"}, timeout=aiohttp.ClientTimeout(total=10)
+                url,
+                params={"include_events": "NONE", **self.app[RASA_CLIENT].auth_params},
+                timeout=aiohttp.ClientTimeout(total=10),
             ) as resp:
                 if resp.status != 200:
                     raise SurveyDeferred(f"Rasa tracker answered HTTP {resp.status}")

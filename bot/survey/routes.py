@@ -23,9 +23,11 @@ import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 
+from bot.channels.held_turns import HELD_TURNS
 from bot.gateway.app_keys import CONFIG, DESK_API, HTTP_SESSION, OUTBOX
 from bot.gateway.errors import json_error
 from bot.survey.relays import SurveyRelays
@@ -54,9 +56,12 @@ async def get_pending(request: web.Request) -> web.Response:
             400, "invalid_sender", f"sender must be a non-empty string ≤ {MAX_SENDER_LEN}"
         )
     store = request.app[SURVEY_STORE]
-    messages = await asyncio.to_thread(
-        store.take_pending, prefixed_sender("web", sender), time.time()
-    )
+    sender_id = prefixed_sender("web", sender)
+    messages: list[Any] = []
+    held = request.app.get(HELD_TURNS)
+    if held is not None:  # answers to turns held while Rasa was down
+        messages.extend(await asyncio.to_thread(held.take_answers, sender_id, time.time()))
+    messages.extend(await asyncio.to_thread(store.take_pending, sender_id, time.time()))
     return web.json_response({"messages": messages})
 
 

@@ -5,7 +5,9 @@ The JSON contract (used by the page, ``jiesu chat``, tests and benchmarks)::
     POST /api/chat {"sender": "...", "text": "...", "metadata": {...}}
     200 {"messages": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
 
-Bad requests get a 4xx with ``{"error": {"code": ..., "message": ...}}``;
+While Rasa is down the answer is ``202 {"messages": [busy reply], "held": true}``: the
+words are kept and replayed (``bot.channels.held_turns``); their answers come with the
+next reply or from ``GET /api/chat/pending``.  Bad requests get a 4xx with ``{"error": {"code": ..., "message": ...}}``;
 input the resident typed (empty, very long, emoji, another script) always
 gets a reply the resident can act on.
 """
@@ -54,8 +56,14 @@ async def post_chat(request: web.Request) -> web.Response:
             request.app, prefixed_sender("web", sender.strip()), text, metadata
         )
     except RasaUnavailable as exc:
+        # Accepted, not lost: the words are held and replayed when Rasa is back; the page
+        # then fetches the answers from /api/chat/pending.
         log.warning("rasa unavailable: %s", exc)
-        return web.json_response({"messages": [{"text": RASA_DOWN_REPLY}]}, status=503)
+        return web.json_response(
+            {"messages": [{"text": RASA_DOWN_REPLY}], "held": True},
+            status=202,
+            headers={"Retry-After": "3"},
+        )
     return web.json_response({"messages": messages})
 
 

@@ -1,0 +1,248 @@
+"""Resident messages that arrived while Rasa was down, kept in SQL until Rasa takes them.
+
+When Rasa does not answer, the web and Telegram channels reply the busy message and
+:class:`HeldTurns` keeps the resident's words (SQLite or PostgreSQL, the outbox's
+database), so a crash of Rasa — or of the gateway itself — loses nothing:
+
+* the resident's next message first replays what is held for that sender, in order,
+  then sends the new one (the same words sent again are not sent twice);
+* a background task (:func:`replay_loop`) replays held turns as soon as Rasa is ready;
+  the answers are pushed to the resident's channel (Telegram) or kept for the web page,
+  which fetches them with ``GET /api/chat/pending`` or gets them with its next reply.
+
+Turns of one sender are serialised by :attr:`HeldTurns.locks`, so Rasa sees them in the
+order the resident wrote them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from bot.gateway.rasa_client import BotMessage, RasaClient, RasaUnavailable
+from tickets.db import make_engine
+
+__all__ = [
+    "HELD_TURNS",
+    "Deliver",
+    "HeldTurn",
+    "HeldTurns",
+    "SenderLocks",
+    "replay_held",
+    "replay_loop",
+    "replay_round",
+]
+
+log = logging.getLogger("jiesu.held_turns")
+
+_meta = sa.MetaData()
+held_table = sa.Table(
+    "held_turns",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("sender_id", sa.String(160), nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    # Set when Rasa took the turn; ``answers`` then holds replies not yet delivered.
+    sa.Column("replayed_at", sa.Float, nullable=True, index=True),
+    sa.Column("answers", sa.Text, nullable=True),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+)
+
+
+@dataclass(frozen=True)
+class HeldTurn:
+    """One resident message Rasa has not processed yet."""
+
+    id: int
+    sender_id: str
+    text: str
+    metadata: dict[str, Any]
+    created_at: float
+
+
+class SenderLocks:
+    """One :class:`asyncio.Lock` per sender, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, sender: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(sender, asyncio.Lock())
+        self._users[sender] = self._users.get(sender, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[sender] -= 1
+            if self._users[sender] == 0:
+                del self._users[sender]
+                del self._locks[sender]
+
+
+class HeldTurns:
+    """The durable store of held turns (blocking methods: call them in a thread)."""
+
+    def __init__(self, db_url: str) -> None:
+        self.engine = make_engine(db_url)
+        _meta.create_all(self.engine)
+        self.locks = SenderLocks()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def hold(self, sender_id: str, text: str, metadata: dict[str, Any], now: float) -> int:
+        """Keep one message for ``sender_id``; returns its id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                held_table.insert().values(
+                    sender_id=sender_id,
+                    text=text,
+                    metadata=json.dumps(metadata, ensure_ascii=False, default=str),
+                    created_at=now,
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def waiting(self, sender_id: str) -> list[HeldTurn]:
+        """Turns of ``sender_id`` Rasa has not taken, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(held_table)
+                .where(held_table.c.sender_id == sender_id, held_table.c.replayed_at.is_(None))
+                .order_by(held_table.c.id)
+            ).all()
+        return [
+            HeldTurn(r.id, r.sender_id, r.text, json.loads(r.metadata), r.created_at) for r in rows
+        ]
+
+    def senders_waiting(self, limit: int = 500) -> list[str]:
+        """Senders with turns to replay, the longest waiting first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(held_table.c.sender_id, sa.func.min(held_table.c.id).label("first"))
+                .where(held_table.c.replayed_at.is_(None))
+                .group_by(held_table.c.sender_id)
+                .order_by("first")
+                .limit(limit)
+            ).all()
+        return [str(r[0]) for r in rows]
+
+    def replayed(self, turn_id: int, answers: Sequence[BotMessage] | None, now: float) -> None:
+        """Rasa took the turn; ``answers`` are kept when they still have to be delivered."""
+        values: dict[str, Any] = {"replayed_at": now}
+        if answers:
+            values["answers"] = json.dumps(list(answers), ensure_ascii=False)
+        else:
+            values["delivered_at"] = now
+        with self.engine.begin() as conn:
+            conn.execute(held_table.update().where(held_table.c.id == turn_id).values(**values))
+
+    def take_answers(self, sender_id: str, now: float) -> list[BotMessage]:
+        """Replies to replayed turns not delivered yet, oldest first; each returned once."""
+        out: list[BotMessage] = []
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(held_table.c.id, held_table.c.answers)
+                .where(
+                    held_table.c.sender_id == sender_id,
+                    held_table.c.answers.is_not(None),
+                    held_table.c.delivered_at.is_(None),
+                )
+                .order_by(held_table.c.id)
+            ).all()
+            for row_id, answers in rows:
+                result = conn.execute(
+                    held_table.update()
+                    .where(held_table.c.id == row_id, held_table.c.delivered_at.is_(None))
+                    .values(delivered_at=now)
+                )
+                if result.rowcount == 1:
+                    out.extend(json.loads(answers))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """``waiting`` (not replayed) and ``undelivered`` (answers not yet delivered)."""
+        with self.engine.connect() as conn:
+            waiting = conn.execute(
+                sa.select(sa.func.count()).where(held_table.c.replayed_at.is_(None))
+            ).scalar_one()
+            undelivered = conn.execute(
+                sa.select(sa.func.count()).where(
+                    held_table.c.answers.is_not(None), held_table.c.delivered_at.is_(None)
+                )
+            ).scalar_one()
+        return {"waiting": int(waiting), "undelivered": int(undelivered)}
+
+
+HELD_TURNS = web.AppKey("held_turns", HeldTurns)
+
+
+async def replay_held(
+    held: HeldTurns, rasa: RasaClient, sender: str, turns: Sequence[HeldTurn]
+) -> list[BotMessage]:
+    """Send ``turns`` to Rasa in order (caller holds the sender's lock); their replies.
+
+    Each turn is marked replayed as soon as Rasa answered it, so a failure half-way
+    keeps only the rest.
+
+    Raises:
+        RasaUnavailable: Rasa stopped answering; the remaining turns stay held.
+    """
+    out: list[BotMessage] = []
+    for turn in turns:
+        replies = await rasa.send(sender, turn.text, turn.metadata)
+        await asyncio.to_thread(held.replayed, turn.id, None, time.time())
+        log.info("replayed held turn %s of %s (%d replies)", turn.id, sender, len(replies))
+        out.extend(replies)
+    return out
+
+
+#: Pushes replies to a sender's channel; False when they must wait (web page, channel down).
+Deliver = Callable[[str, list[BotMessage]], Awaitable[bool]]
+
+
+async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> int:
+    """Replay every waiting sender once Rasa is ready; the number of turns replayed."""
+    senders = await asyncio.to_thread(held.senders_waiting)
+    if not senders or not await rasa.ready():
+        return 0
+    done = 0
+    for sender in senders:
+        async with held.locks.hold(sender):
+            turns = await asyncio.to_thread(held.waiting, sender)
+            for turn in turns:
+                try:
+                    replies = await rasa.send(sender, turn.text, turn.metadata)
+                except RasaUnavailable as exc:
+                    log.info("replay paused, Rasa unavailable: %s", exc)
+                    return done
+                delivered = bool(replies) and await deliver(sender, replies)
+                await asyncio.to_thread(
+                    held.replayed, turn.id, None if delivered else replies, time.time()
+                )
+                done += 1
+                log.info("replayed held turn %s of %s in the background", turn.id, sender)
+    return done
+
+
+async def replay_loop(held: HeldTurns, rasa: RasaClient, deliver: Deliver, every_s: float) -> None:
+    """Run :func:`replay_round` every ``every_s`` seconds until cancelled."""
+    while True:
+        try:
+            await replay_round(held, rasa, deliver)
+        except Exception:  # a bad round must not end the loop
+            log.exception("replay of held turns failed")
+        await asyncio.sleep(every_s)
