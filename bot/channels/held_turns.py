@@ -99,6 +99,19 @@ class HeldTurns:
         self.engine = make_engine(db_url)
         _meta.create_all(self.engine)
         self.locks = SenderLocks()
+        # Turns replayed by the background task so far (tests and /healthz watch it).
+        self.background_replays = 0
+        self._replayed = asyncio.Condition()
+
+    async def note_background_replay(self) -> None:
+        async with self._replayed:
+            self.background_replays += 1
+            self._replayed.notify_all()
+
+    async def wait_background_replays(self, count: int) -> None:
+        """Return once the background task has replayed ``count`` turns in all."""
+        async with self._replayed:
+            await self._replayed.wait_for(lambda: self.background_replays >= count)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -234,6 +247,7 @@ async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> i
                     held.replayed, turn.id, None if delivered else replies, time.time()
                 )
                 done += 1
+                await held.note_background_replay()
                 log.info("replayed held turn %s of %s in the background", turn.id, sender)
     return done
 

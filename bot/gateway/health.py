@@ -1,17 +1,21 @@
 """``GET /healthz``: 200 once Rasa, the action server and the desk answer.
 
 Process supervisors and tests poll this instead of sleeping; the body says
-which part is not ready yet.
+which part is not ready yet and, under ``jiesu up``, what the supervisor did:
+``"children": {"rasa": {"state": "up", "restarts": 1, "last_exit": "killed by
+SIGKILL", ...}}`` (read from its status file, :mod:`hotline.supervision`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from bot.gateway.app_keys import CONFIG, DESK_STORE, HTTP_SESSION, OUTBOX, RASA_CLIENT
+from hotline.supervision import read_status, status_path
 
 __all__ = ["setup", "check"]
 
@@ -46,7 +50,11 @@ async def check(app: web.Application) -> dict[str, bool]:
 async def healthz(request: web.Request) -> web.Response:
     parts = await check(request.app)
     ok = all(parts.values())
-    return web.json_response({"ok": ok, "parts": parts}, status=200 if ok else 503)
+    body: dict[str, Any] = {"ok": ok, "parts": parts}
+    children = await asyncio.to_thread(read_status, status_path(request.app[CONFIG].data_dir))
+    if children is not None:
+        body["children"] = children
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def setup(app: web.Application) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "NOT_UNDERSTOOD",
     "NO_INPUT",
     "SYSTEM_BUSY",
+    "SYSTEM_HOLD",
     "TRANSFER",
     "TRANSFER_UNAVAILABLE",
     "button_options",
@@ -45,6 +46,7 @@ GOODBYE_NO_INPUT = (
     "一直没有听到您的声音。您已经反映的内容我们会记录下来，工作人员会尽快回电。感谢来电，再见。"
 )
 GOODBYE_SILENT = "一直没有听到您的声音，请稍后再拨12345。再见。"
+SYSTEM_HOLD = "抱歉，系统有点忙，请您稍等，不要挂机。"
 SYSTEM_BUSY = "抱歉，系统繁忙。您反映的内容我们会记录下来，工作人员会尽快回电。再见。"
 TRANSFER = "正在为您转接人工服务，请稍候。"
 TRANSFER_UNAVAILABLE = "抱歉，人工坐席暂时无法接通。您反映的问题我们已记录，工作人员会尽快回电。"
