@@ -10,7 +10,6 @@ move a ticket through its life cycle.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from desk.store import DeskStore, InvalidTransition, NewTicket, Ticket, TicketNotFound
+from hotline.secret_keys import constant_time_equal
 
 __all__ = ["DeskApi", "StatusListener"]
 
@@ -83,7 +83,7 @@ class DeskApi:
     def _is_staff(self, request: web.Request, form: Any = None) -> bool:
         key = request.query.get("api_key") or (form.get("api_key") if form else None) or ""
         key = key or request.headers.get("X-Api-Key", "")
-        return bool(key) and hmac.compare_digest(str(key), self.api_key)
+        return constant_time_equal(key, self.api_key)
 
     async def list_services(self, request: web.Request) -> web.Response:
         return web.json_response(self.services)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+from hotline.secret_keys import DESK_KEY_FILE, read_secret_file
 from hotline.timezone import DEFAULT_TIMEZONE, TIMEZONE_VARIABLE, zone
 
 __all__ = ["Config", "ConfigError", "load_config", "PROJECT_ROOT"]
@@ -89,7 +90,9 @@ class Config:
     open311_jurisdiction: str = ""
     # Embedded desk.
     desk_db_url: str = ""
-    desk_api_key: str = "change-me-desk-key"
+    # Staff key: JIESU_DESK_API_KEY, else the one generated at first start
+    # (<data dir>/secrets/desk_api_key, hotline.secret_keys); "" = none yet.
+    desk_api_key: str = ""
     ticket_prefix: str = "BJ"
     # Outbox: durable delivery of confirmed complaints.
     outbox_db_url: str = ""
@@ -104,6 +107,14 @@ class Config:
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+
+    def exposed_secrets(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Each secret a server of this stack checks, by variable ("" = feature off)."""
+        return {
+            "JIESU_DESK_API_KEY": self.desk_api_key if self.embedded_desk else "",
+            "JIESU_WEBHOOK_KEY": env.get("JIESU_WEBHOOK_KEY", ""),
+            "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        }
 
     @property
     def tz(self) -> tzinfo:
@@ -155,7 +166,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         open311_api_key=_str(e, "JIESU_OPEN311_API_KEY", ""),
         open311_jurisdiction=_str(e, "JIESU_OPEN311_JURISDICTION", ""),
         desk_db_url=_str(e, "JIESU_DESK_DB_URL", ""),
-        desk_api_key=_str(e, "JIESU_DESK_API_KEY", "change-me-desk-key"),
+        desk_api_key=_str(e, "JIESU_DESK_API_KEY", "") or read_secret_file(data_dir, DESK_KEY_FILE),
         ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
         outbox_db_url=_str(e, "JIESU_DB_URL", ""),
         outbox_poll_s=env_float(e, "JIESU_OUTBOX_POLL", 2.0),

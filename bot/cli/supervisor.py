@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hotline.config import PROJECT_ROOT, Config
+from hotline.secret_keys import is_loopback
 from hotline.supervision import ChildState, ChildStatus, exit_reason, status_path, write_status
 
 __all__ = [
@@ -250,6 +251,12 @@ class Stack:
         env = self.child_env()
         py = sys.executable
         action_host = base.get("JIESU_ACTION_HOST") or "127.0.0.1"
+        if not is_loopback(action_host):
+            log.warning(
+                "JIESU_ACTION_HOST=%s: the action server (no authentication) is reachable "
+                "from the network; firewall it to the Rasa servers",
+                action_host,
+            )
         rasa_base = f"http://127.0.0.1:{cfg.rasa_port}"
         token_q = "?" + urllib.parse.urlencode({"token": self.rasa_token})
         actions = self._proc(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import os
 import time
@@ -34,6 +33,7 @@ from bot.survey.relays import SurveyRelays
 from bot.survey.scheduler import SurveyScheduler
 from bot.survey.ticket_events import ResolvedPoller, TicketEvents
 from hotline.channels import prefixed_sender
+from hotline.secret_keys import constant_time_equal
 from tickets.open311_client import configured_client
 from tickets.survey.postback import PostBack
 from tickets.survey.settings import SurveySettings
@@ -82,7 +82,7 @@ async def get_stats(request: web.Request) -> web.Response:
 async def post_run_due(request: web.Request) -> web.Response:
     key = request.headers.get("X-Api-Key") or request.query.get("api_key", "")
     expected = request.app[CONFIG].desk_api_key
-    if not key or not hmac.compare_digest(key.encode(), expected.encode()):
+    if not constant_time_equal(key, expected):
         return json_error(403, "forbidden", "api_key missing or wrong")
     report = await request.app[SURVEY_SCHEDULER].run_due()
     return web.json_response(report.as_dict())

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -42,6 +41,7 @@ from bot.gateway.app_keys import CONFIG
 from bot.gateway.log_masking import MaskingFilter
 from bot.gateway.rasa_client import BotMessage
 from hotline.channels import Channel
+from hotline.secret_keys import constant_time_equal
 
 __all__ = ["SECRET_HEADER", "TELEGRAM_CHANNEL", "TelegramChannel", "send_to_chat", "setup"]
 
@@ -183,7 +183,7 @@ class TelegramChannel:
     async def webhook(self, request: web.Request) -> web.Response:
         """``POST <webhook path>``: one update from Telegram (403 on a wrong secret)."""
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+        if not constant_time_equal(given, self.secret):
             log.warning("webhook post with a wrong secret from %s", request.remote)
             return web.Response(status=403, text="forbidden")
         if not self.ready.is_set():
