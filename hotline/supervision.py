@@ -44,6 +44,8 @@ class ChildStatus(TypedDict):
     last_exit: str | None
     last_exit_at: str | None
     next_restart_in_s: float | None
+    # The warm spare (Rasa): "ready", "warming" or None.
+    spare: str | None
 
 
 def status_path(data_dir: Path) -> Path:

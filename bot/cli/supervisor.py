@@ -10,6 +10,7 @@ systemd (``deploy/jiesu.service``, ``docs/reliability.md``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bot.rasa_runtime.server import STANDBY_FLAG
 from hotline.config import PROJECT_ROOT, Config
 from hotline.secret_keys import is_loopback
 from hotline.supervision import ChildState, ChildStatus, exit_reason, status_path, write_status
@@ -42,6 +44,8 @@ __all__ = [
 
 log = logging.getLogger("jiesu.supervisor")
 WATCH_INTERVAL_S = 0.2
+# A warm spare that died this often by itself is not started again.
+MAX_SPARE_DEATHS = 3
 
 
 def utc_now_iso() -> str:
@@ -105,7 +109,9 @@ class ManagedProcess:
     """One child process, restarted by the :class:`Stack` watchdog when it dies.
 
     ``ready_url`` answers 200 once the child serves; ``warm`` (optional) runs once after
-    that, before the child counts as up.
+    that, before the child counts as up.  With ``standby_arg`` (the Rasa server), a warm
+    spare — the same command with that first argument, blocked on stdin after its
+    imports — is kept ready, and a restart activates it by writing ``go``.
     """
 
     name: str
@@ -123,22 +129,76 @@ class ManagedProcess:
     failures: int = 0
     started_at: float = 0.0
     restart_at: float | None = None
+    standby_arg: str | None = None
+    spare: subprocess.Popen[bytes] | None = None
+    spare_deaths: int = 0
 
-    def start(self) -> None:
+    def _spawn(
+        self, cmd: list[str], stdin: int, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.spare_ready_file.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 — the child owns it
-        self.proc = subprocess.Popen(
-            self.cmd,
+        proc = subprocess.Popen(
+            cmd,
             cwd=PROJECT_ROOT,
-            env=self.env,
+            env={**self.env, **(extra_env or {})},
+            stdin=stdin,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
+        return proc
+
+    def start(self) -> None:
+        """Start the child: activate the warm spare if there is one alive, else cold."""
+        spare, self.spare = self.spare, None
+        self.proc = None
+        if spare is not None and spare.poll() is None and spare.stdin is not None:
+            try:
+                spare.stdin.write(b"go\n")
+                spare.stdin.close()
+                self.proc = spare
+            except OSError:  # it died just now: start cold
+                pass
+        if self.proc is None:
+            self.proc = self._spawn(self.cmd, subprocess.DEVNULL)
         self.state = ChildState.STARTING
         self.started_at = time.monotonic()
         self.restart_at = None
+
+    def ensure_spare(self) -> bool:
+        """Start a warm spare if this child has none alive; True when one was started."""
+        if self.standby_arg is None or (self.spare is not None and self.spare.poll() is None):
+            return False
+        if self.spare is not None:  # the last spare died on its own
+            self.spare_deaths += 1
+            self.spare = None
+        if self.spare_deaths >= MAX_SPARE_DEATHS:
+            return False  # restarts go cold; the log of the child says why
+        self.spare = self._spawn(
+            [*self.cmd[:3], self.standby_arg, *self.cmd[3:]],
+            subprocess.PIPE,
+            {"JIESU_STANDBY_READY_FILE": str(self.spare_ready_file)},
+        )
+        return True
+
+    @property
+    def spare_ready_file(self) -> Path:
+        return self.log_path.parent.parent / "run" / f"{self.name}-spare.ready"
+
+    @property
+    def spare_state(self) -> str | None:
+        """``ready`` (imports done, waiting), ``warming``, or ``None`` (no spare)."""
+        spare = self.spare
+        if spare is None or spare.poll() is not None:
+            return None
+        try:
+            ready = self.spare_ready_file.read_text(encoding="ascii").strip() == str(spare.pid)
+        except OSError:
+            ready = False
+        return "ready" if ready else "warming"
 
     @property
     def running(self) -> bool:
@@ -158,6 +218,7 @@ class ManagedProcess:
             "last_exit": self.last_exit,
             "last_exit_at": self.last_exit_at,
             "next_restart_in_s": wait,
+            "spare": self.spare_state,
         }
 
     def probe(self) -> bool:
@@ -173,6 +234,11 @@ class ManagedProcess:
     def stop(self, timeout_s: float = 10.0) -> None:
         self.state = ChildState.STOPPED
         self.restart_at = None
+        spare, self.spare = self.spare, None
+        if spare is not None and spare.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(spare.pid, signal.SIGKILL)
+            spare.wait()
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
@@ -210,6 +276,9 @@ class Stack:
     restart_base_s: float = 0.5
     restart_max_s: float = 30.0
     stable_s: float = 60.0
+    # Keep a warm spare Rasa server (imports done, waiting on stdin): a restart then
+    # takes the model load only.  Costs one idle process (~0.4 GB).
+    rasa_standby: bool = True
     processes: list[ManagedProcess] = field(default_factory=list)
     # Seconds from start() until each part answered (for benchmarks and logs).
     ready_after_s: dict[str, float] = field(default_factory=dict)
@@ -218,6 +287,7 @@ class Stack:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _halt: threading.Event = field(default_factory=threading.Event, repr=False)
     _watchdog: threading.Thread | None = field(default=None, repr=False)
+    _last_status: str = field(default="", repr=False)
 
     @property
     def status_file(self) -> Path:
@@ -290,6 +360,8 @@ class Stack:
             f"{rasa_base}/status{token_q}",
             lambda: warm_up(rasa_base, self.rasa_token),
         )
+        if self.rasa_standby:
+            rasa.standby_arg = STANDBY_FLAG
         t0 = time.monotonic()
         actions.start()
         rasa.start()
@@ -310,6 +382,7 @@ class Stack:
             raise
         self._write_status()
         if self.supervise:
+            rasa.ensure_spare()
             self._halt.clear()
             self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
             self._watchdog.start()
@@ -370,10 +443,17 @@ class Stack:
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {line}\n")
 
-    def _write_status(self) -> None:
+    def _write_status(self, only_if_changed: bool = False) -> None:
         now = time.monotonic()
         with self._lock:
             children = {p.name: p.status(now) for p in self.processes}
+        # The countdown changes every tick; the rest only on events.
+        key = json.dumps(
+            {n: {**c, "next_restart_in_s": None} for n, c in children.items()}, sort_keys=True
+        )
+        if only_if_changed and key == self._last_status:
+            return
+        self._last_status = key
         try:
             write_status(self.status_file, children)
         except OSError as exc:  # a full disk must not stop the watchdog
@@ -382,8 +462,8 @@ class Stack:
     def _watch(self) -> None:
         while not self._halt.wait(WATCH_INTERVAL_S):
             try:
-                if self.tick():
-                    self._write_status()
+                self.tick()
+                self._write_status(only_if_changed=True)
             except Exception:  # the watchdog must outlive any one bad tick
                 log.exception("supervisor tick failed")
 
@@ -419,6 +499,8 @@ class Stack:
                 self._note(
                     f"{p.name}: up again after {time.monotonic() - p.started_at:.1f}s (pid {p.pid})"
                 )
+            if p.state is ChildState.UP and p.ensure_spare():
+                self._note(f"{p.name}: warm spare started")
         return changed
 
     def _died(self, p: ManagedProcess, now: float) -> None:

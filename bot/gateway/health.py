@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.held_turns import HELD_TURNS
 from bot.gateway.app_keys import CONFIG, DESK_STORE, HTTP_SESSION, OUTBOX, RASA_CLIENT
 from hotline.supervision import read_status, status_path
 
@@ -54,6 +55,9 @@ async def healthz(request: web.Request) -> web.Response:
     children = await asyncio.to_thread(read_status, status_path(request.app[CONFIG].data_dir))
     if children is not None:
         body["children"] = children
+    held = request.app.get(HELD_TURNS)
+    if held is not None:  # resident messages waiting for Rasa, answers waiting for a page
+        body["held_turns"] = await asyncio.to_thread(held.counts)
     return web.json_response(body, status=200 if ok else 503)
 
 
