@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.channels import turns
 from bot.channels.telegram import channel as channel_telegram
 from bot.channels.telegram.channel import TELEGRAM_CHANNEL, TelegramChannel
 from bot.channels.telegram.settings import TelegramSettings
@@ -106,6 +107,7 @@ async def start_gateway(
         await session.close()
 
     app.cleanup_ctx.append(http_ctx)
+    turns.setup(app)  # turns held while Rasa is down, as in the real gateway
     channel_web.setup(app)
     channel_telegram.setup(app, make_settings(url), transcriber)
     runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
