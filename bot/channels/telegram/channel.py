@@ -36,6 +36,7 @@ from bot.channels.telegram.outbound import TelegramSender
 from bot.channels.telegram.render import CallbackPayloads
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.state import TelegramState
 from bot.channels.telegram.voice import TRANSCRIBER, Transcriber
 from bot.gateway.app_keys import CONFIG
 from bot.gateway.log_masking import MaskingFilter
@@ -103,6 +104,11 @@ class TelegramChannel:
             self.transcriber,
         )
         self.handlers.register(self.application)
+
+    def attach_state(self, state: TelegramState) -> None:
+        """Use ``state`` for button payloads, shared numbers and pressed keyboards."""
+        self.sender.payloads.store = state
+        self.handlers.state = state
 
     def transcriber(self) -> Transcriber | None:
         """The recogniser passed in, else the one under the ``TRANSCRIBER`` app key."""
@@ -293,8 +299,12 @@ def setup(
         app.router.add_post(settings.webhook_path, channel.webhook)
 
     async def _ctx(_: web.Application) -> AsyncIterator[None]:
+        # Buttons, shared numbers and pressed keyboards survive a restart (state.py).
+        state = await asyncio.to_thread(TelegramState, app[CONFIG].effective_outbox_db_url)
+        channel.attach_state(state)
         channel._task = asyncio.create_task(channel.run(), name="telegram-start")
         yield
         await channel.close()
+        state.close()
 
     app.cleanup_ctx.append(_ctx)

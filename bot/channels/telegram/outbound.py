@@ -53,7 +53,9 @@ class TelegramSender:
                 earlier messages were delivered.
         """
         sent: list[Message] = []
-        for item in render(messages, self.payloads):
+        items = render(messages, self.payloads)
+        await self.payloads.save()  # a button must outlive this process before it is shown
+        for item in items:
             sent.append(await self.send_one(chat_id, item))
         return sent
 
