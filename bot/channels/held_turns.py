@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from bot.gateway.rasa_client import BotMessage, RasaClient, RasaUnavailable
+from hotline.channels import Channel, channel_of_sender
 from tickets.db import make_engine
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "HeldTurn",
     "HeldTurns",
     "SenderLocks",
+    "push_parked",
     "replay_held",
     "replay_loop",
     "replay_round",
@@ -57,6 +59,8 @@ held_table = sa.Table(
     sa.Column("replayed_at", sa.Float, nullable=True, index=True),
     sa.Column("answers", sa.Text, nullable=True),
     sa.Column("delivered_at", sa.Float, nullable=True),
+    # The answers go out by a push channel (Telegram): the replay task retries them.
+    sa.Column("push", sa.Boolean, nullable=False, default=False),
 )
 
 
@@ -153,15 +157,53 @@ class HeldTurns:
             ).all()
         return [str(r[0]) for r in rows]
 
-    def replayed(self, turn_id: int, answers: Sequence[BotMessage] | None, now: float) -> None:
+    def replayed(
+        self,
+        turn_id: int,
+        answers: Sequence[BotMessage] | None,
+        now: float,
+        push: bool = False,
+    ) -> None:
         """Rasa took the turn; ``answers`` are kept when they still have to be delivered."""
         values: dict[str, Any] = {"replayed_at": now}
         if answers:
             values["answers"] = json.dumps(list(answers), ensure_ascii=False)
+            values["push"] = push
         else:
             values["delivered_at"] = now
         with self.engine.begin() as conn:
             conn.execute(held_table.update().where(held_table.c.id == turn_id).values(**values))
+
+    def park(self, sender_id: str, answers: Sequence[BotMessage], now: float) -> None:
+        """Keep replies a push channel could not deliver; the replay task sends them later."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                held_table.insert().values(
+                    sender_id=sender_id,
+                    text="",
+                    metadata="{}",
+                    created_at=now,
+                    replayed_at=now,
+                    answers=json.dumps(list(answers), ensure_ascii=False),
+                    push=True,
+                )
+            )
+
+    def senders_to_push(self, limit: int = 500) -> list[str]:
+        """Senders with undelivered answers for a push channel, the oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(held_table.c.sender_id, sa.func.min(held_table.c.id).label("first"))
+                .where(
+                    held_table.c.push.is_(True),
+                    held_table.c.answers.is_not(None),
+                    held_table.c.delivered_at.is_(None),
+                )
+                .group_by(held_table.c.sender_id)
+                .order_by("first")
+                .limit(limit)
+            ).all()
+        return [str(r[0]) for r in rows]
 
     def take_answers(self, sender_id: str, now: float) -> list[BotMessage]:
         """Replies to replayed turns not delivered yet, oldest first; each returned once."""
@@ -227,8 +269,25 @@ async def replay_held(
 Deliver = Callable[[str, list[BotMessage]], Awaitable[bool]]
 
 
+async def push_parked(held: HeldTurns, deliver: Deliver) -> int:
+    """Send again the replies a push channel could not deliver; how many senders got theirs."""
+    done = 0
+    for sender in await asyncio.to_thread(held.senders_to_push):
+        async with held.locks.hold(sender):
+            answers = await asyncio.to_thread(held.take_answers, sender, time.time())
+            if not answers:
+                continue
+            if await deliver(sender, answers):
+                done += 1
+                log.info("delivered %d parked replies to %s", len(answers), sender)
+            else:
+                await asyncio.to_thread(held.park, sender, answers, time.time())
+    return done
+
+
 async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> int:
     """Replay every waiting sender once Rasa is ready; the number of turns replayed."""
+    await push_parked(held, deliver)
     senders = await asyncio.to_thread(held.senders_waiting)
     if not senders or not await rasa.ready():
         return 0
@@ -244,7 +303,11 @@ async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> i
                     return done
                 delivered = bool(replies) and await deliver(sender, replies)
                 await asyncio.to_thread(
-                    held.replayed, turn.id, None if delivered else replies, time.time()
+                    held.replayed,
+                    turn.id,
+                    None if delivered else replies,
+                    time.time(),
+                    channel_of_sender(sender) is not Channel.WEB,
                 )
                 done += 1
                 await held.note_background_replay()

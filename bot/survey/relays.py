@@ -75,7 +75,8 @@ class SurveyRelays:
             await asyncio.to_thread(self._replace_pending, job.sender_id, messages)
             return
         try:
-            await pusher.push(job.sender_id, messages)
+            # A survey question may be skipped, never asked twice (docs/telegram.md).
+            await pusher.push(job.sender_id, messages, at_most_once=True)
         except ChannelUnavailable as exc:
             raise SurveyDeferred(f"{channel}: {exc}") from exc
 

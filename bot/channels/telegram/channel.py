@@ -32,7 +32,7 @@ from bot.channels.outbound import ChannelUnavailable, outbound
 from bot.channels.telegram.errors import TelegramDisabled
 from bot.channels.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.channels.telegram.media import AttachmentStore
-from bot.channels.telegram.outbound import TelegramSender
+from bot.channels.telegram.outbound import Delivery, TelegramSender
 from bot.channels.telegram.render import CallbackPayloads
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.settings import TelegramSettings
@@ -88,7 +88,13 @@ class TelegramChannel:
                 )
             )
             .concurrent_updates(_CONCURRENT_UPDATES)
-            .request(AiohttpRequest(pool_size=_POOL_SIZE))
+            .request(
+                AiohttpRequest(
+                    pool_size=_POOL_SIZE,
+                    read_timeout=settings.request_timeout_s,
+                    write_timeout=settings.request_timeout_s,
+                )
+            )
             .get_updates_request(AiohttpRequest(pool_size=1))
         )
         if settings.webhook_mode:
@@ -114,8 +120,15 @@ class TelegramChannel:
         """The recogniser passed in, else the one under the ``TRANSCRIBER`` app key."""
         return self._transcriber or self._app.get(TRANSCRIBER)
 
-    async def send(self, chat_id: int, messages: Sequence[BotMessage]) -> list[Message]:
+    async def send(
+        self,
+        chat_id: int,
+        messages: Sequence[BotMessage],
+        delivery: Delivery = Delivery.AT_LEAST_ONCE,
+    ) -> list[Message]:
         """Push bot-initiated ``messages`` (text, buttons, custom) to ``chat_id``.
+
+        ``delivery`` says what a timed-out ``sendMessage`` does (``Delivery``).
 
         Raises:
             TelegramDisabled: The bot has not started (yet).
@@ -124,7 +137,7 @@ class TelegramChannel:
         if not self.ready.is_set():
             raise TelegramDisabled("the Telegram bot is not running")
         async with self.handlers.locks.hold(chat_id):
-            return await self.sender.send(chat_id, messages)
+            return await self.sender.send(chat_id, messages, delivery)
 
     async def _start_once(self) -> None:
         ptb = self.application
@@ -209,7 +222,10 @@ TELEGRAM_CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
 
 
 async def send_to_chat(
-    app: web.Application, chat_id: int, messages: Sequence[BotMessage]
+    app: web.Application,
+    chat_id: int,
+    messages: Sequence[BotMessage],
+    delivery: Delivery = Delivery.AT_LEAST_ONCE,
 ) -> list[Message]:
     """Push bot-initiated messages (e.g. the satisfaction survey) to a Telegram chat.
 
@@ -228,7 +244,7 @@ async def send_to_chat(
     channel = app.get(TELEGRAM_CHANNEL)
     if channel is None:
         raise TelegramDisabled("TELEGRAM_BOT_TOKEN is not set")
-    return await channel.send(chat_id, messages)
+    return await channel.send(chat_id, messages, delivery)
 
 
 class _TelegramPusher:
@@ -241,7 +257,9 @@ class _TelegramPusher:
         if not self.channel.ready.is_set():
             raise ChannelUnavailable("Telegram channel is not running")
 
-    async def push(self, sender_id: str, messages: Sequence[BotMessage]) -> None:
+    async def push(
+        self, sender_id: str, messages: Sequence[BotMessage], at_most_once: bool = False
+    ) -> None:
         from telegram.error import TelegramError
 
         try:
@@ -249,7 +267,8 @@ class _TelegramPusher:
         except ValueError as exc:
             raise ChannelUnavailable(f"not a Telegram chat: {sender_id}") from exc
         try:
-            await self.channel.send(chat_id, messages)
+            delivery = Delivery.AT_MOST_ONCE if at_most_once else Delivery.AT_LEAST_ONCE
+            await self.channel.send(chat_id, messages, delivery)
         except (TelegramDisabled, TelegramError) as exc:
             raise ChannelUnavailable(str(exc) or type(exc).__name__) from exc
 

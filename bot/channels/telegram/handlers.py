@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Chat, Message, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.held_turns import HELD_TURNS
 from bot.channels.telegram import intents as intents
 from bot.channels.telegram.errors import AttachmentTooLarge, VoiceDecodeError
 from bot.channels.telegram.flow import ChatLocks, ChatThrottle, Verdict
@@ -204,7 +206,16 @@ class TelegramHandlers:
         finally:
             done.set()
             await typing
-        await self.sender.send(chat_id, replies)
+        try:
+            await self.sender.send(chat_id, replies)
+        except (TimedOut, NetworkError) as exc:
+            # At least once (docs/telegram.md): a ticket number must arrive, so replies
+            # Telegram did not take are kept in SQL and sent again by the replay task.
+            held = self.app.get(HELD_TURNS)
+            if held is None:
+                raise
+            log.warning("replies to chat %s not delivered (%s); kept to send again", chat_id, exc)
+            await asyncio.to_thread(held.park, f"tg:{chat_id}", replies, time.time())
 
     async def _turn(self, message: Message, text: str, **extra: Any) -> None:
         chat_id = message.chat.id
