@@ -18,6 +18,7 @@ import pytest
 
 from bot.cli.supervisor import Stack
 from hotline.config import Config, load_config
+from tests.auxil.log_scan import leaks_in
 
 pytest_plugins = ["tests.auxil.telegram_fixtures", "tests.auxil.phone_fixtures"]
 
@@ -96,6 +97,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         yield RunningStack(st, cfg, env)
     finally:
         st.stop()
+    # After the run: no log the stack wrote may show a resident's number in clear.
+    leaks = leaks_in(data_dir / "logs")
+    assert not leaks, f"phone/ID numbers in clear in the stack's logs: {leaks[:10]}"
 
 
 class ChatSession:

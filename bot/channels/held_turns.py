@@ -23,12 +23,12 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiohttp import web
 
-from bot.gateway.rasa_client import BotMessage, RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from hotline.channels import Channel, channel_of_sender
 from tickets.db import make_engine
 
@@ -38,6 +38,7 @@ __all__ = [
     "HeldTurn",
     "HeldTurns",
     "SenderLocks",
+    "TurnSender",
     "push_parked",
     "replay_held",
     "replay_loop",
@@ -246,7 +247,7 @@ HELD_TURNS = web.AppKey("held_turns", HeldTurns)
 
 
 async def replay_held(
-    held: HeldTurns, rasa: RasaClient, sender: str, turns: Sequence[HeldTurn]
+    held: HeldTurns, rasa: TurnSender, sender: str, turns: Sequence[HeldTurn]
 ) -> list[BotMessage]:
     """Send ``turns`` to Rasa in order (caller holds the sender's lock); their replies.
 
@@ -263,6 +264,16 @@ async def replay_held(
         log.info("replayed held turn %s of %s (%d replies)", turn.id, sender, len(replies))
         out.extend(replies)
     return out
+
+
+class TurnSender(Protocol):
+    """What replays need from Rasa (``RasaClient``, or one that also checks the actions)."""
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]: ...
+
+    async def ready(self) -> bool: ...
 
 
 #: Pushes replies to a sender's channel; False when they must wait (web page, channel down).
@@ -285,7 +296,7 @@ async def push_parked(held: HeldTurns, deliver: Deliver) -> int:
     return done
 
 
-async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> int:
+async def replay_round(held: HeldTurns, rasa: TurnSender, deliver: Deliver) -> int:
     """Replay every waiting sender once Rasa is ready; the number of turns replayed."""
     await push_parked(held, deliver)
     senders = await asyncio.to_thread(held.senders_waiting)
@@ -315,7 +326,7 @@ async def replay_round(held: HeldTurns, rasa: RasaClient, deliver: Deliver) -> i
     return done
 
 
-async def replay_loop(held: HeldTurns, rasa: RasaClient, deliver: Deliver, every_s: float) -> None:
+async def replay_loop(held: HeldTurns, rasa: TurnSender, deliver: Deliver, every_s: float) -> None:
     """Run :func:`replay_round` every ``every_s`` seconds until cancelled."""
     while True:
         try:

@@ -26,7 +26,8 @@ from bot.channels.held_turns import (
     replay_loop,
 )
 from bot.channels.outbound import ChannelUnavailable, outbound
-from bot.gateway.app_keys import CONFIG, RASA_CLIENT
+from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
+from bot.gateway.health import action_server_ready
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from hotline.channels import channel_of_sender
 
@@ -75,7 +76,7 @@ async def chat_reply(
     max_chars = app[CONFIG].max_message_chars
     if len(text) > max_chars:
         return [{"text": too_long_reply(len(text), max_chars)}]
-    rasa = app[RASA_CLIENT]
+    rasa = CheckedRasa(app)
     held = app.get(HELD_TURNS)
     if held is None:
         return await rasa.send(sender, text, metadata)
@@ -93,6 +94,34 @@ async def chat_reply(
             raise
         answered = await asyncio.to_thread(held.take_answers, sender, time.time())
     return [*answered, *out]
+
+
+class CheckedRasa:
+    """Rasa, where an empty reply while the action server is down counts as no answer.
+
+    With the action server down Rasa still answers 200, with no messages: the form's
+    actions did not run and the resident would get silence.  That turn is held and
+    replayed like one Rasa never got (the failed action's events were dropped by Rasa).
+    """
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    async def _actions_up(self) -> bool:
+        return await action_server_ready(self.app[HTTP_SESSION], self.app[CONFIG].action_port)
+
+    async def send(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[BotMessage]:
+        replies = await self.app[RASA_CLIENT].send(sender, text, metadata)
+        if not replies and not await self._actions_up():
+            raise RasaUnavailable("empty reply while the action server is down")
+        return replies
+
+    async def ready(self) -> bool:
+        # The action server is checked only for an empty reply (send): fake-Rasa setups
+        # and remote action servers have none on this host.
+        return await self.app[RASA_CLIENT].ready()
 
 
 def _deliverer(app: web.Application) -> Deliver:
@@ -114,7 +143,7 @@ async def _held_ctx(app: web.Application) -> AsyncIterator[None]:
     held = await asyncio.to_thread(HeldTurns, app[CONFIG].effective_outbox_db_url)
     app[HELD_TURNS] = held
     task = asyncio.create_task(
-        replay_loop(held, app[RASA_CLIENT], _deliverer(app), REPLAY_EVERY_S), name="held-replay"
+        replay_loop(held, CheckedRasa(app), _deliverer(app), REPLAY_EVERY_S), name="held-replay"
     )
     yield
     task.cancel()

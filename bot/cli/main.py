@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bot.gateway.log_masking import install_masking_log_handler
 from hotline.config import PROJECT_ROOT, Config, load_config
+from tickets.log_privacy import install_masked_log_records
 
 __all__ = ["main"]
 
@@ -36,6 +37,7 @@ def _setup_logging(cfg: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install_masking_log_handler()
+    install_masked_log_records()  # tracebacks too (tickets/log_privacy.py)
 
 
 def cmd_up(args: argparse.Namespace, cfg: Config) -> int:

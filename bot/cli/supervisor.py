@@ -331,7 +331,7 @@ class Stack:
         token_q = "?" + urllib.parse.urlencode({"token": self.rasa_token})
         actions = self._proc(
             "actions",
-            [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(cfg.action_port)],
+            [py, "-m", "actions", "--actions", "actions", "--port", str(cfg.action_port)],
             {**env, "SANIC_HOST": action_host, "JIESU_ACTION_HOST": action_host},
             f"http://127.0.0.1:{cfg.action_port}/health",
         )

@@ -18,10 +18,10 @@ from bot.channels.held_turns import HELD_TURNS
 from bot.gateway.app_keys import CONFIG, DESK_STORE, HTTP_SESSION, OUTBOX, RASA_CLIENT
 from hotline.supervision import read_status, status_path
 
-__all__ = ["setup", "check"]
+__all__ = ["action_server_ready", "check", "setup"]
 
 
-async def _action_server_ready(session: aiohttp.ClientSession, port: int) -> bool:
+async def action_server_ready(session: aiohttp.ClientSession, port: int) -> bool:
     try:
         async with session.get(
             f"http://127.0.0.1:{port}/health", timeout=aiohttp.ClientTimeout(total=2)
@@ -35,7 +35,7 @@ async def check(app: web.Application) -> dict[str, bool]:
     """Readiness of each part, by name."""
     cfg = app[CONFIG]
     rasa_ok, actions_ok = await asyncio.gather(
-        app[RASA_CLIENT].ready(), _action_server_ready(app[HTTP_SESSION], cfg.action_port)
+        app[RASA_CLIENT].ready(), action_server_ready(app[HTTP_SESSION], cfg.action_port)
     )
     parts = {"rasa": rasa_ok, "actions": actions_ok}
     try:

@@ -274,6 +274,10 @@ def main() -> None:
         del sys.argv[1]
     import skops.io  # noqa: F401 — before Rasa pulls in TensorFlow (see module docstring)
 
+    from tickets.log_privacy import install_masked_log_records
+
+    install_masked_log_records()  # tracebacks of failed actions carry residents' numbers
+
     install_cached_action_result_validator()
     install_pooled_action_session()
     install_sqlite_pragmas()
