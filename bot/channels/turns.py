@@ -113,10 +113,14 @@ class CheckedRasa:
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[BotMessage]:
-        replies = await self.app[RASA_CLIENT].send(sender, text, metadata)
-        if not replies and not await self._actions_up():
+        rasa = self.app[RASA_CLIENT]
+        replies = await rasa.send(sender, text, metadata)
+        if replies:
+            return replies
+        if not await self._actions_up():
             raise RasaUnavailable("empty reply while the action server is down")
-        return replies
+        # It may have come back between Rasa's failed call and our check: once more.
+        return await rasa.send(sender, text, metadata)
 
     async def ready(self) -> bool:
         # The action server is checked only for an empty reply (send): fake-Rasa setups

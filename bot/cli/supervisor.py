@@ -125,9 +125,11 @@ class ManagedProcess:
     restarts: int = 0
     last_exit: str | None = None
     last_exit_at: str | None = None
-    # Deaths in a row without staying up for ``Stack.stable_s`` (drives the backoff).
+    # Deaths in a row without staying healthy for ``Stack.stable_s`` (drives the backoff).
     failures: int = 0
     started_at: float = 0.0
+    # When the child last became healthy (None while starting).
+    up_since: float | None = None
     restart_at: float | None = None
     standby_arg: str | None = None
     spare: subprocess.Popen[bytes] | None = None
@@ -166,7 +168,12 @@ class ManagedProcess:
             self.proc = self._spawn(self.cmd, subprocess.DEVNULL)
         self.state = ChildState.STARTING
         self.started_at = time.monotonic()
+        self.up_since = None
         self.restart_at = None
+
+    def mark_up(self) -> None:
+        self.state = ChildState.UP
+        self.up_since = time.monotonic()
 
     def ensure_spare(self) -> bool:
         """Start a warm spare if this child has none alive; True when one was started."""
@@ -263,7 +270,8 @@ class Stack:
 
     After :meth:`start`, a watchdog thread restarts any child that dies, after a capped
     exponential backoff (``restart_base_s`` doubling up to ``restart_max_s``; a child that
-    stayed up ``stable_s`` starts again from ``restart_base_s``).  Every change of state
+    was healthy for ``stable_s`` before it died starts again from ``restart_base_s``: only a
+    crash loop backs off).  Every change of state
     is logged with its reason (exit code or signal) to ``logs/supervisor.log`` and written
     to the status file that ``/healthz`` reports (:mod:`hotline.supervision`).
     """
@@ -275,7 +283,7 @@ class Stack:
     supervise: bool = True
     restart_base_s: float = 0.5
     restart_max_s: float = 30.0
-    stable_s: float = 60.0
+    stable_s: float = 10.0
     # Keep a warm spare Rasa server (imports done, waiting on stdin): a restart then
     # takes the model load only.  Costs one idle process (~0.4 GB).
     rasa_standby: bool = True
@@ -367,12 +375,12 @@ class Stack:
         rasa.start()
         try:
             wait_http(actions.ready_url or "", timeout_s, actions.proc)
-            actions.state = ChildState.UP
+            actions.mark_up()
             self.ready_after_s["actions"] = time.monotonic() - t0
             wait_http(rasa.ready_url or "", timeout_s, rasa.proc)
             self.ready_after_s["rasa"] = time.monotonic() - t0
             warm_up(rasa_base, self.rasa_token)
-            rasa.state = ChildState.UP
+            rasa.mark_up()
             self.ready_after_s["rasa_warm"] = time.monotonic() - t0
             if self.with_gateway:
                 self.start_gateway(timeout_s)
@@ -399,7 +407,7 @@ class Stack:
         )
         gw.start()
         wait_http(gw.ready_url or "", timeout_s, gw.proc)
-        gw.state = ChildState.UP
+        gw.mark_up()
         self._write_status()
         return gw
 
@@ -495,7 +503,7 @@ class Stack:
                         log.info("%s not warm yet: %s", p.name, exc)
                         continue
                 changed = True
-                p.state = ChildState.UP
+                p.mark_up()
                 self._note(
                     f"{p.name}: up again after {time.monotonic() - p.started_at:.1f}s (pid {p.pid})"
                 )
@@ -506,7 +514,8 @@ class Stack:
     def _died(self, p: ManagedProcess, now: float) -> None:
         code = p.proc.returncode if p.proc is not None else 0
         uptime = now - p.started_at
-        p.failures = 1 if uptime >= self.stable_s else p.failures + 1
+        healthy_for = 0.0 if p.up_since is None else now - p.up_since
+        p.failures = 1 if healthy_for >= self.stable_s else p.failures + 1
         delay = restart_delay(p.failures, self.restart_base_s, self.restart_max_s)
         p.last_exit = exit_reason(code if code is not None else 0)
         p.last_exit_at = utc_now_iso()

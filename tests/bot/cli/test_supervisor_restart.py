@@ -30,7 +30,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     )
     st.processes.append(child)
     child.start()
-    child.state = ChildState.UP
+    child.mark_up()
     yield st
     st.stop()
 
@@ -90,7 +90,8 @@ def test_a_child_that_ran_long_enough_starts_again_from_the_short_delay(stack: S
     child = stack.child("sleeper")
     child.failures = 5
     _kill(child)
-    now = child.started_at + stack.stable_s + 1
+    assert child.up_since is not None
+    now = child.up_since + stack.stable_s + 1
     stack.tick(now)
     assert child.restart_at == pytest.approx(now + stack.restart_base_s)
 
