@@ -33,6 +33,16 @@ def _error(status: int, code: int, description: str) -> web.Response:
     return web.json_response([{"code": code, "description": description}], status=status)
 
 
+async def _form(request: web.Request) -> Any:
+    """The request's form fields, or ``None`` when the body is not a form that parses
+    (a multipart body without a boundary, broken encodings…)."""
+    try:
+        return await request.post()
+    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
+        log.info("unreadable form from %s: %s", request.remote, exc)
+        return None
+
+
 def _attributes(form: Any) -> dict[str, str]:
     """Collect Open311 ``attribute[name]`` form fields into a dict."""
     return {
@@ -110,7 +120,9 @@ class DeskApi:
         return web.json_response([t.to_open311(staff=staff, tz=self.store.tz) for t in tickets])
 
     async def post_request(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return _error(400, 400, "body must be application/x-www-form-urlencoded fields")
         if not self._is_staff(request, form):
             return _error(403, 403, "api_key missing or wrong")
         service_code = str(form.get("service_code") or "")
@@ -160,7 +172,9 @@ class DeskApi:
         return web.json_response(body, status=201 if created else 200)
 
     async def post_status(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return _error(400, 400, "body must be application/x-www-form-urlencoded fields")
         if not self._is_staff(request, form):
             return _error(403, 403, "api_key missing or wrong")
         srid = request.match_info["srid"]

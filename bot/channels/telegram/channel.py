@@ -39,6 +39,7 @@ from bot.channels.telegram.settings import TelegramSettings
 from bot.channels.telegram.state import TelegramState
 from bot.channels.telegram.voice import TRANSCRIBER, Transcriber
 from bot.gateway.app_keys import CONFIG
+from bot.gateway.errors import json_error
 from bot.gateway.log_masking import MaskingFilter
 from bot.gateway.rasa_client import BotMessage
 from hotline.channels import Channel
@@ -204,16 +205,21 @@ class TelegramChannel:
         given = request.headers.get(SECRET_HEADER, "")
         if not constant_time_equal(given, self.secret):
             log.warning("webhook post with a wrong secret from %s", request.remote)
-            return web.Response(status=403, text="forbidden")
-        if not self.ready.is_set():
-            return web.Response(status=503, text="starting")  # Telegram retries later
+            return json_error(403, "forbidden", f"missing or wrong {SECRET_HEADER}")
+        if not self.ready.is_set():  # Telegram retries later
+            return json_error(503, "starting", "the Telegram channel is starting")
         try:
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="invalid JSON")
-        if not isinstance(data, dict) or "update_id" not in data:
-            return web.Response(status=400, text="not an update")
-        update = Update.de_json(data, self.application.bot)
+            return json_error(400, "invalid_json", "request body must be JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return json_error(400, "not_an_update", "body must be an Update with an update_id")
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Telegram never sends this; whoever has the secret and does gets a 400.
+            log.warning("webhook update %s does not parse: %s", data.get("update_id"), exc)
+            return json_error(400, "invalid_update", "the update does not have Telegram's shape")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
