@@ -60,6 +60,7 @@ class GatewayThread:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self._fakes: list[Any] = []
+        self._conn: http.client.HTTPConnection | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -110,14 +111,30 @@ class GatewayThread:
         self._thread.join(10)
 
     def send(self, req: Request, timeout_s: float = 15.0) -> tuple[int, bytes, str]:
-        """One request over a new connection: status, body and content type."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout_s)
-        try:
-            conn.request(req.method, req.path, body=req.body, headers=req.headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read(), resp.getheader("Content-Type", "")
-        finally:
-            conn.close()
+        """One request (keep-alive; a new connection after an error): status, body, type."""
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout_s)
+            try:
+                self._conn.request(req.method, req.path, body=req.body, headers=req.headers)
+                resp = self._conn.getresponse()
+                out = resp.status, resp.read(), resp.getheader("Content-Type", "")
+                if resp.will_close:
+                    self._drop()
+                return out
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self._drop()  # the server closed an idle keep-alive connection: once more
+                if attempt == 2:
+                    raise
+            except BaseException:
+                self._drop()
+                raise
+        raise AssertionError("unreachable")
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def clear_error(status: int, body: bytes, content_type: str) -> bool:
