@@ -107,6 +107,9 @@ class Config:
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+    # Web chat turns per sender: a burst, then this many per minute (then 429, politely).
+    web_chat_burst: int = 30
+    web_chat_rate_per_min: int = 60
 
     def exposed_secrets(self, env: Mapping[str, str]) -> dict[str, str]:
         """Each secret a server of this stack checks, by variable ("" = feature off)."""
@@ -177,4 +180,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+        web_chat_burst=env_int(e, "JIESU_WEB_CHAT_BURST", 30, minimum=1),
+        web_chat_rate_per_min=env_int(e, "JIESU_WEB_CHAT_RATE_PER_MIN", 60, minimum=1),
     )

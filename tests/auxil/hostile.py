@@ -89,6 +89,8 @@ class GatewayThread:
             # Fuzzing sends thousands of turns from few senders: no throttling here.
             "TELEGRAM_CHAT_BURST": "100000",
             "TELEGRAM_CHAT_RATE_PER_MIN": "1000000",
+            "JIESU_WEB_CHAT_BURST": "100000",
+            "JIESU_WEB_CHAT_RATE_PER_MIN": "1000000",
         }
         with patched_environ(env):
             app = build_app(load_config(env))

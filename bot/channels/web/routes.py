@@ -20,7 +20,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.channels.throttle import ChatThrottle, Verdict
 from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
+from bot.gateway.app_keys import CONFIG
 from bot.gateway.errors import json_error
 from bot.gateway.rasa_client import RasaUnavailable
 from hotline.channels import prefixed_sender
@@ -30,6 +32,8 @@ __all__ = ["setup"]
 log = logging.getLogger("jiesu.web")
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_SENDER_LEN = 128
+THROTTLED_REPLY = "您发送得太快了，请稍等片刻再发。"
+WEB_THROTTLE = web.AppKey("web_throttle", ChatThrottle)
 
 
 async def post_chat(request: web.Request) -> web.Response:
@@ -51,6 +55,16 @@ async def post_chat(request: web.Request) -> web.Response:
     if not isinstance(metadata, dict):
         return json_error(400, "invalid_metadata", "metadata must be an object")
     metadata = {"channel": "web", **metadata}
+    if request.app[WEB_THROTTLE].check(sender.strip()) is not Verdict.ALLOW:
+        log.info("web sender throttled")
+        return web.json_response(
+            {
+                "messages": [{"text": THROTTLED_REPLY}],
+                "error": {"code": "too_many_messages", "message": "slow down: " + THROTTLED_REPLY},
+            },
+            status=429,
+            headers={"Retry-After": "5"},
+        )
     try:
         messages = await chat_reply(
             request.app, prefixed_sender("web", sender.strip()), text, metadata
@@ -72,7 +86,9 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def setup(app: web.Application) -> None:
-    """Register the web channel's routes."""
+    """Register the web channel's routes and its per-sender throttle."""
+    cfg = app[CONFIG]
+    app[WEB_THROTTLE] = ChatThrottle(cfg.web_chat_burst, cfg.web_chat_rate_per_min)
     app.router.add_post("/api/chat", post_chat)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR)

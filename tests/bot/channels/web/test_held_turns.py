@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.channels.held_turns import HELD_TURNS
 from bot.channels.turns import RASA_DOWN_REPLY
+from bot.channels.web.routes import THROTTLED_REPLY
 from bot.gateway.app import build_app
 from hotline.config import load_config
 from tests.auxil.survey_gateway import patched_environ
@@ -147,3 +148,30 @@ async def test_held_turn_survives_a_gateway_restart_and_is_replayed_in_the_backg
     async with http.get(f"{gateway.url}/api/chat/pending", params={"sender": "r3"}) as resp:
         assert _texts(await resp.json()) == []  # delivered once
     assert len(fake_rasa.received) == 1
+
+
+async def test_a_flooding_sender_is_slowed_down_politely_and_others_are_not(
+    fake_rasa: FakeRasa, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    env = {
+        "JIESU_DATA_DIR": str(tmp_path),
+        "JIESU_PORT": str(_free_port()),
+        "JIESU_RASA_URL": fake_rasa.url,
+        "JIESU_SIP_PORT": "0",
+        "TELEGRAM_BOT_TOKEN": "",
+        "JIESU_SURVEY_TICK": "3600",
+        "JIESU_WEB_CHAT_BURST": "3",
+        "JIESU_WEB_CHAT_RATE_PER_MIN": "1",
+    }
+    gw = Gateway(env)
+    await gw.start()
+    try:
+        statuses = [(await _say(http, gw, "flood", f"第{i}条"))[0] for i in range(3)]
+        assert statuses == [200, 200, 200]
+        status, body = await _say(http, gw, "flood", "第4条")
+        assert status == 429 and body["error"]["code"] == "too_many_messages"
+        assert _texts(body) == [THROTTLED_REPLY]
+        assert (await _say(http, gw, "calm", "路灯坏了"))[0] == 200
+        assert [r.text for r in fake_rasa.received].count("第4条") == 0
+    finally:
+        await gw.stop()
