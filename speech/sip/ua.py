@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from hotline.throttle import ChatThrottle, Verdict
 from speech.clock import Clock, MonotonicClock
 from speech.errors import SdpError, SipError, SipParseError
 from speech.settings import PhoneSettings
@@ -81,6 +82,10 @@ class SipUA(asyncio.DatagramProtocol):
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_rtp = settings.rtp_port_min
         self._acks: dict[str, tuple[bytes, Addr]] = {}
+        # New INVITEs per source address (a flood gets 503, see _on_invite).
+        self._invite_limit = ChatThrottle(
+            settings.invite_burst, settings.invite_rate_per_min, self.clock.now
+        )
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -231,6 +236,10 @@ class SipUA(asyncio.DatagramProtocol):
             return
         if call is not None or parse_name_addr(msg.get("To")).tag:
             self._on_reinvite(msg, addr, call)
+            return
+        if self._invite_limit.check(addr[0]) is not Verdict.ALLOW:
+            log.info("INVITE flood from %s: 503", addr[0])
+            self._reply(msg, addr, 503, headers=[("Retry-After", "30")])
             return
         if len(self.calls) + len(self._invites) >= self.settings.max_calls:
             self._reply(msg, addr, 486)

@@ -1,4 +1,4 @@
-"""Per-chat flow control: a token-bucket throttle (``bot.channels.throttle``, shared with
+"""Per-chat flow control: a token-bucket throttle (``hotline.throttle``, shared with
 the web channel) and in-order turns.
 
 Both are pure asyncio/bookkeeping with an injectable clock, so tests drive them
@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.channels.throttle import ChatThrottle, Verdict
+from hotline.throttle import ChatThrottle, Verdict
 
 __all__ = ["ChatLocks", "ChatThrottle", "Verdict"]
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels.throttle import ChatThrottle, Verdict
 from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
 from bot.gateway.app_keys import CONFIG
 from bot.gateway.errors import json_error
 from bot.gateway.rasa_client import RasaUnavailable
 from hotline.channels import prefixed_sender
+from hotline.throttle import ChatThrottle, Verdict
 
 __all__ = ["setup"]
 

@@ -1,6 +1,7 @@
 """Per-sender rate limit of resident turns: a token bucket with an injectable clock.
 
-Used by the Telegram channel (per chat) and the web channel (per sender id).  A sender
+Used by the Telegram channel (per chat), the web channel (per sender id) and the SIP
+user agent (INVITEs per source address).  A sender
 that floods is told once to slow down (:attr:`Verdict.NOTIFY`), then dropped or refused
 (:attr:`Verdict.DROP`) until the bucket refills.
 """
