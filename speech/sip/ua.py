@@ -34,6 +34,7 @@ from speech.sip.response import build_response, lenient_reply
 from speech.sip.rtp_session import DtmfIn, MediaSession, Pacer
 from speech.sip.sdp import answer_direction, build_sdp, negotiate, parse_sdp
 from speech.sip.transaction import T1, T2, ClientTransactions
+from speech.sip.validate import request_problem
 
 __all__ = ["CallHandler", "SipUA"]
 
@@ -190,6 +191,13 @@ class SipUA(asyncio.DatagramProtocol):
     # -- requests -----------------------------------------------------------
     def _on_request(self, msg: SipMessage, addr: Addr) -> None:
         method = msg.method
+        problem = request_problem(msg)
+        if problem is not None:
+            status, reason, headers = problem
+            log.info("refused %s from %s: %d %s", method, addr, status, reason)
+            if method != "ACK":  # an ACK is never answered
+                self._reply(msg, addr, status, reason=reason, headers=headers)
+            return
         call = self.calls.get(msg.call_id)
         if method == "INVITE":
             self._on_invite(msg, addr, call)
