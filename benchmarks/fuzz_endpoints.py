@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -78,6 +79,7 @@ def main() -> None:
     p.add_argument("--examples", type=int, default=10_000, help="requests per endpoint")
     p.add_argument("--only", default="", help="substring of one endpoint's name")
     args = p.parse_args()
+    logging.basicConfig(level=logging.ERROR)  # a warning per refused request otherwise
     out: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"}
     with tempfile.TemporaryDirectory(prefix="jiesu-fuzz-") as tmp:
         gw = GatewayThread(Path(tmp))
