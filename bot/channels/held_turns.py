@@ -33,7 +33,9 @@ from hotline.channels import Channel, channel_of_sender
 from tickets.db import make_engine
 
 __all__ = [
+    "GAVE_UP_REPLY",
     "HELD_TURNS",
+    "MAX_REPLAY_ATTEMPTS",
     "Deliver",
     "HeldTurn",
     "HeldTurns",
@@ -62,7 +64,13 @@ held_table = sa.Table(
     sa.Column("delivered_at", sa.Float, nullable=True),
     # The answers go out by a push channel (Telegram): the replay task retries them.
     sa.Column("push", sa.Boolean, nullable=False, default=False),
+    # Replays that failed while Rasa was up (the turn itself makes it fail).
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
 )
+
+#: Replays of one turn that may fail while Rasa answers others; then the resident is told.
+MAX_REPLAY_ATTEMPTS = 5
+GAVE_UP_REPLY = "抱歉，您刚才的这条消息系统没能处理。请换个说法再发一次，或直接拨打12345。"
 
 
 @dataclass(frozen=True)
@@ -174,6 +182,20 @@ class HeldTurns:
             values["delivered_at"] = now
         with self.engine.begin() as conn:
             conn.execute(held_table.update().where(held_table.c.id == turn_id).values(**values))
+
+    def failed(self, turn_id: int) -> int:
+        """Count one failed replay of ``turn_id``; how many there were."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                held_table.update()
+                .where(held_table.c.id == turn_id)
+                .values(attempts=held_table.c.attempts + 1)
+            )
+            return int(
+                conn.execute(
+                    sa.select(held_table.c.attempts).where(held_table.c.id == turn_id)
+                ).scalar_one()
+            )
 
     def park(self, sender_id: str, answers: Sequence[BotMessage], now: float) -> None:
         """Keep replies a push channel could not deliver; the replay task sends them later."""
@@ -310,8 +332,18 @@ async def replay_round(held: HeldTurns, rasa: TurnSender, deliver: Deliver) -> i
                 try:
                     replies = await rasa.send(sender, turn.text, turn.metadata)
                 except RasaUnavailable as exc:
-                    log.info("replay paused, Rasa unavailable: %s", exc)
-                    return done
+                    if not await rasa.ready():
+                        log.info("replay paused, Rasa unavailable: %s", exc)
+                        return done
+                    # Rasa is up but fails on this turn: count it, let the others go on.
+                    tries = await asyncio.to_thread(held.failed, turn.id)
+                    if tries < MAX_REPLAY_ATTEMPTS:
+                        log.warning(
+                            "held turn %s of %s failed (%d): %s", turn.id, sender, tries, exc
+                        )
+                        break  # this sender's later turns wait behind it
+                    log.error("giving up held turn %s of %s after %d tries", turn.id, sender, tries)
+                    replies = [{"text": GAVE_UP_REPLY}]
                 delivered = bool(replies) and await deliver(sender, replies)
                 await asyncio.to_thread(
                     held.replayed,

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.held_turns import HELD_TURNS
+from bot.channels.held_turns import GAVE_UP_REPLY, HELD_TURNS, MAX_REPLAY_ATTEMPTS
 from bot.channels.turns import RASA_DOWN_REPLY
 from bot.channels.web.routes import THROTTLED_REPLY
 from bot.gateway.app import build_app
@@ -175,3 +175,25 @@ async def test_a_flooding_sender_is_slowed_down_politely_and_others_are_not(
         assert [r.text for r in fake_rasa.received].count("第4条") == 0
     finally:
         await gw.stop()
+
+
+async def test_a_turn_rasa_keeps_failing_on_does_not_block_others_and_is_answered(
+    gateway: Gateway, fake_rasa: FakeRasa, http: aiohttp.ClientSession
+) -> None:
+    def script(sender: str, text: str, metadata: dict) -> list[dict]:
+        if text == "毒":
+            raise RuntimeError("this turn breaks Rasa")  # the fake answers 500
+        return [{"text": f"收到：{text}"}]
+
+    fake_rasa.script = script
+    fake_rasa.down = True
+    assert (await _say(http, gateway, "p1", "毒"))[0] == 202
+    assert (await _say(http, gateway, "p2", "路灯坏了"))[0] == 202
+    fake_rasa.down = False
+    # p2 is replayed although p1's turn fails every time; p1 is told after the last try.
+    await asyncio.wait_for(gateway.app[HELD_TURNS].wait_background_replays(2), 30)
+    async with http.get(f"{gateway.url}/api/chat/pending", params={"sender": "p2"}) as resp:
+        assert _texts(await resp.json()) == ["收到：路灯坏了"]
+    async with http.get(f"{gateway.url}/api/chat/pending", params={"sender": "p1"}) as resp:
+        assert _texts(await resp.json()) == [GAVE_UP_REPLY]
+    assert [r.text for r in fake_rasa.received].count("毒") == MAX_REPLAY_ATTEMPTS
