@@ -46,13 +46,23 @@ def submitted_text(result: SubmitResult, urgent: bool, hours: int) -> str:
     )
 
 
-async def _submit(tracker: Tracker, needs_callback: bool = False) -> tuple[SubmitResult, bool, int]:
+def duplicate_of(tracker: Tracker) -> str | None:
+    """The open ticket the resident said is their problem too (``duplicate_check``)."""
+    candidate = tracker.get_slot("duplicate_candidate")
+    if tracker.get_slot("duplicate_check") != "same" or not isinstance(candidate, dict):
+        return None
+    return str(candidate.get("ticket_id") or "") or None
+
+
+async def _submit(
+    tracker: Tracker, needs_callback: bool = False, joined: str | None = None
+) -> tuple[SubmitResult, bool, int]:
     service = get_ticket_service()
     ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
     complaint = complaint_from_slots(
         all_slots(tracker), tracker.sender_id, ctx.channel, needs_callback=needs_callback
     )
-    result = await service.submit(complaint, ctx.channel_user)
+    result = await service.submit(complaint, ctx.channel_user, duplicate_of=joined)
     urgent = complaint.urgency == "urgent"
     hours = service.config.deadline_urgent_h if urgent else service.config.deadline_normal_h
     log.info(
@@ -76,15 +86,27 @@ class SubmitComplaint(Action):
         if tracker.get_slot("confirmation") != "confirmed":
             dispatcher.utter_message(response="utter_cancelled")
             return reset_events()
-        result, urgent, hours = await _submit(tracker)
-        dispatcher.utter_message(
-            text=submitted_text(result, urgent, hours),
-            json_message={
-                "ticket_id": result.ticket_id,
-                "delivered": result.delivered,
-                **({"phone": "wrap_up"} if tracker.sender_id.startswith("tel:") else {}),
-            },
-        )
+        joined = duplicate_of(tracker)
+        result, urgent, hours = await _submit(tracker, joined=joined)
+        extra = {
+            "ticket_id": result.ticket_id,
+            "delivered": result.delivered,
+            **({"duplicate_of": joined} if joined else {}),
+            **({"phone": "wrap_up"} if tracker.sender_id.startswith("tel:") else {}),
+        }
+        if joined and result.ticket_id == joined:
+            dispatcher.utter_message(
+                response="utter_duplicate_joined", ticket_id=joined, json_message=extra
+            )
+        elif joined and not result.delivered:
+            dispatcher.utter_message(
+                response="utter_duplicate_saved",
+                reference=result.ticket_id,
+                ticket_id=joined,
+                json_message=extra,
+            )
+        else:  # a new ticket (or the matched one was resolved meanwhile: a new one too)
+            dispatcher.utter_message(text=submitted_text(result, urgent, hours), json_message=extra)
         return [*reset_events(), SlotSet("last_ticket_id", result.ticket_id)]
 
 

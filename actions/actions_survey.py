@@ -72,7 +72,7 @@ class StartSurvey(Action):
         job = await get_survey_backend().job(str(ticket_id)) if ticket_id else None
         dispatcher.utter_message(
             text=survey_intro(
-                job.ticket_id if job else ticket_id,
+                job.backend_ticket if job else ticket_id,
                 job.summary if job else "",
                 job.submitted_at if job else None,
             )
@@ -198,11 +198,11 @@ class SubmitSurvey(Action):
                 satisfaction=tracker.get_slot("survey_satisfaction"),
                 reason=tracker.get_slot("survey_reason"),
             )
-            if ticket_id:
-                await backend.submit(str(ticket_id), answers)
+            job = await backend.submit(str(ticket_id), answers) if ticket_id else None
             if answers.unhappy:
+                shown = job.backend_ticket if job else (ticket_id or "")
                 closing = (
-                    f"已记录您的意见，工单{ticket_id or ''}已退回承办单位重新办理，"
+                    f"已记录您的意见，工单{shown}已退回承办单位重新办理，"
                     "办结后会再次联系您。感谢您的反馈！"
                 )
             else:

@@ -37,6 +37,8 @@ COMPLAINT_SLOTS = (
     "ask_streak",
     "needs_review",
     "resident_remarks",
+    "duplicate_candidate",
+    "duplicate_check",
 )
 
 

@@ -12,6 +12,10 @@ in a row, then the words are kept and the field marked ``needs_review`` for staf
 The last required slot, ``confirmation``, is the read-back: its validation accepts a
 confirmation, a cancel (confirmed like any other), or a correction of one field, after
 which the read-back is asked again.  Every question's wording is a ``domain.yml`` response.
+
+A confirmed complaint is compared with the open tickets (:mod:`tickets.duplicates`);
+when one matches, one more question, ``duplicate_check`` ("工单…反映的是…，和您说的是
+同一个问题吗？"), decides whether the resident joins that ticket or files a new one.
 """
 
 from __future__ import annotations
@@ -27,7 +31,12 @@ from rasa_sdk.types import DomainDict
 from actions.actions_intake import emergency_calls
 from actions.channel_context import channel_context
 from actions.complaint import complaint_from_slots, read_back
-from actions.parsing import FIELD_LABELS, mask_phone, parse_confirmation_reply
+from actions.parsing import (
+    FIELD_LABELS,
+    mask_phone,
+    parse_confirmation_reply,
+    parse_same_problem,
+)
 from actions.repair import (
     Move,
     Reading,
@@ -40,7 +49,7 @@ from actions.repair import (
     read_reply,
 )
 from actions.slot_values import category_slots, value_for_field
-from actions.ticket_service import deadline_hours
+from actions.ticket_service import deadline_hours, get_ticket_service
 from actions.tracker_view import all_slots, latest_text, merged_metadata, parsed_category
 from nlu import detect_emergency, load_taxonomy, normalize_text
 
@@ -53,6 +62,7 @@ __all__ = [
     "AskLocation",
     "AskContactPhone",
     "AskConfirmation",
+    "AskDuplicateCheck",
 ]
 
 log = logging.getLogger("jiesu.actions.form")
@@ -60,6 +70,9 @@ WHICH_FIELD = "?"
 # Words that make a read-back reply a correction even when it ends like a question.
 _CORRECTION_CUE = re.compile(r"不对|错了|改成|改为|应该是|更正|换成|写错|记错")
 CANCEL_CHECK = "cancel_check"
+DUPLICATE_CHECK = "duplicate_check"
+#: ``duplicate_check`` values: join the open ticket, or file a new one.
+SAME, DIFFERENT = "same", "different"
 #: A question missed this many times in a row is not asked again.
 MAX_ASKS = 2
 _CORRECTABLE = (
@@ -75,6 +88,7 @@ _LABELS = {
     "anonymous": "是否保密",
     "confirmation": "核对",
     CANCEL_CHECK: "是否登记",
+    DUPLICATE_CHECK: "是否同一问题",
 }
 
 
@@ -110,7 +124,9 @@ class ValidateComplaintForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("confirmation") == "cancelled":
             return []  # confirmed cancel: the form ends, action_submit_complaint says so
-        slots = [s for s in domain_slots if s != CANCEL_CHECK]
+        slots = [s for s in domain_slots if s not in (CANCEL_CHECK, DUPLICATE_CHECK)]
+        if tracker.get_slot("duplicate_candidate"):
+            slots.append(DUPLICATE_CHECK)
         if tracker.get_slot("cancel_requested"):
             return [CANCEL_CHECK, *slots]
         return slots
@@ -245,8 +261,59 @@ class ValidateComplaintForm(FormValidationAction):
         _utter(dispatcher, "utter_repair_resume")
         return {CANCEL_CHECK: None, "cancel_requested": None, "ask_streak": None}
 
-    def validate_confirmation(
+    async def validate_duplicate_check(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != DUPLICATE_CHECK:
+            return {DUPLICATE_CHECK: value}
+        text = clean_reply(latest_text(tracker) or str(value or ""))
+        answer = parse_same_problem(text)
+        if answer is None and is_cancel_request(text):
+            # "算了": confirmed first (cancel_check), like at any other question.
+            return {DUPLICATE_CHECK: None, "cancel_requested": True}
+        if answer is not None:
+            return {DUPLICATE_CHECK: SAME if answer else DIFFERENT, "ask_streak": None}
+        slots = all_slots(tracker)
+        remarks = [*(slots.get("resident_remarks") or []), text.strip()[:500]]
+        if _streak(tracker, DUPLICATE_CHECK) + 1 < MAX_ASKS:
+            _utter(dispatcher, "utter_problem_duplicate_check")
+            return {DUPLICATE_CHECK: None, "resident_remarks": remarks,
+                    "ask_streak": {"slot": DUPLICATE_CHECK, "misses": 1}}  # fmt: skip
+        # Still unclear: a new ticket (nothing is lost), staff see the answer and can merge.
+        review = [*(slots.get("needs_review") or []), DUPLICATE_CHECK]
+        return {DUPLICATE_CHECK: DIFFERENT, "resident_remarks": remarks,
+                "needs_review": review, "ask_streak": None}  # fmt: skip
+
+    async def _duplicate_of(self, tracker: Tracker) -> dict[str, Any] | None:
+        """The open ticket this confirmed complaint may duplicate, as the slot keeps it."""
+        ctx = channel_context(tracker.sender_id, merged_metadata(tracker))
+        complaint = complaint_from_slots(all_slots(tracker), tracker.sender_id, ctx.channel)
+        try:
+            match = await get_ticket_service().find_duplicate(complaint)
+        except Exception:  # the look-up never costs the complaint
+            log.exception("duplicate look-up failed")
+            return None
+        if match is None:
+            return None
+        log.info("complaint may duplicate %s (similarity %.2f)", match.ticket_id, match.score)
+        return {
+            "ticket_id": match.ticket_id,
+            "summary": match.summary[:60],
+            "score": round(match.score, 3),
+        }
+
+    async def validate_confirmation(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        out = self._read_confirmation(value, dispatcher, tracker)
+        if out.get("confirmation") == "confirmed" and not tracker.get_slot("duplicate_candidate"):
+            candidate = await self._duplicate_of(tracker)
+            if candidate is not None:
+                out["duplicate_candidate"] = candidate
+        return out
+
+    def _read_confirmation(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         if tracker.get_slot("requested_slot") != "confirmation":
             return {"confirmation": value}
@@ -425,6 +492,31 @@ class AskContactPhone(Action):
             masked_phone=masked,
             buttons=[{"title": f"用 {masked}", "payload": ctx.phone}],
             json_message={"ask": "phone"},
+        )
+        return []
+
+
+class AskDuplicateCheck(Action):
+    """One sentence: the open ticket's number and what it reports; then 是/不是."""
+
+    def name(self) -> str:
+        return "action_ask_duplicate_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        candidate = tracker.get_slot("duplicate_candidate") or {}
+        summary = str(candidate.get("summary") or "").strip().replace("\n", " ")
+        _utter(
+            dispatcher,
+            "utter_ask_duplicate_check",
+            ticket_id=candidate.get("ticket_id", ""),
+            summary=(summary[:30] + "…") if len(summary) > 30 else summary,
+            buttons=[
+                {"title": "是", "payload": "是同一个问题"},
+                {"title": "不是", "payload": "不是同一个问题"},
+            ],
+            json_message={"ask": "duplicate", "ticket_id": candidate.get("ticket_id")},
         )
         return []
 

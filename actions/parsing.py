@@ -27,6 +27,7 @@ __all__ = [
     "ConfirmationReply",
     "parse_confirmation_reply",
     "parse_yes_no",
+    "parse_same_problem",
     "parse_anonymous",
     "mask_phone",
     "is_meaningful",
@@ -113,6 +114,29 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) >= 7:
         return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     return "*" * len(phone)
+
+
+_SAME_WORDS = (
+    "一样", "同一个", "同一件", "同一处", "相同", "是这个", "就是", "没错", "对", "是",
+    "嗯", "好的", "行", "可以", "yes",
+)  # fmt: skip
+_OTHER_PROBLEM = re.compile(r"(另一个|另外|别的|两回事|不是一回事|其他的|新的问题|\bno\b|否)")
+
+
+def parse_same_problem(text: str) -> bool | None:
+    """At "是同一个问题吗？": True = the same problem, False = another one, None = unclear.
+
+    The negation scope rule (:mod:`nlu.negation`) decides "不是/不一样/不对"; "另一个"
+    and "两回事" say no without a negator; "说不好", "不知道" stay unclear.
+    """
+    t = scope_text(normalize_text(text))
+    if not t or re.search(r"(说不好|不知道|不清楚|不确定|不好说)", t):
+        return None
+    if _OTHER_PROBLEM.search(t) or negated(t, _SAME_WORDS):
+        return False
+    if affirmed(t, _SAME_WORDS):
+        return True
+    return None
 
 
 def parse_yes_no(text: str) -> bool | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from actions.action_server import on_action_server_start
 from actions.parsing import has_cjk, is_meaningful, mask_phone, parse_anonymous
 from hotline.timezone import hotline_now
 from nlu import (
@@ -31,6 +32,7 @@ __all__ = [
     "FieldResult",
     "category_slots",
     "value_for_field",
+    "warm_up",
     "REQUEST_TYPES",
     "UNKNOWN_WORDS",
     "UNKNOWN_LOCATION",
@@ -178,3 +180,16 @@ def value_for_field(
         name = extract_person_name(text) or text.strip("。.！! ")
         return FieldResult({"contact_name": name} if name else {})
     raise KeyError(slot)
+
+
+def warm_up() -> None:
+    """Load every model and table :func:`value_for_field` uses, once, before requests."""
+    sample = "朝阳区望京西园三区楼下烧烤店昨天晚上噪音很大，我姓王，电话13800001111"
+    classify_category(sample)
+    extract_location(sample)
+    extract_time(sample, hotline_now())
+    extract_person_name(sample)
+    extract_phones(sample)
+
+
+on_action_server_start(warm_up)

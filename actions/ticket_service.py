@@ -12,16 +12,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from actions.action_server import on_action_server_stop
-from actions.complaint import Complaint, to_open311_form
+from actions.action_server import on_action_server_start, on_action_server_stop
+from actions.complaint import Complaint, address_attributes, to_open311_form
 from hotline.config import Config, load_config
+from nlu.similarity import CharTfidfEmbedder
 from tickets.delivery import deliver_entry
+from tickets.duplicates import Match, Report, find_duplicate, place_of, report_from_open311
 from tickets.errors import TicketBackendError, UnknownReference
 from tickets.open311_client import Open311Client, Open311Connection
 from tickets.outbox import DELIVERED, Outbox, OutboxEntry
+from tickets.privacy import mask_names, mask_personal_data
 
 __all__ = [
     "deadline_hours",
+    "DuplicateHit",
     "TicketService",
     "SubmitResult",
     "TicketStatus",
@@ -30,6 +34,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("jiesu.actions.tickets")
+#: The look-up of open tickets must not hold the resident up: past this, file as new.
+DUPLICATE_LOOKUP_TIMEOUT_S = 3.0
+#: Open tickets of one category read per look-up (newest first).
+DUPLICATE_PAGE = 500
 STATUS_WORDS = {
     "open": "已受理，正在派单",
     "in_progress": "承办单位正在处理",
@@ -46,6 +54,15 @@ class SubmitResult:
     ticket_id: str
     delivered: bool
     deadline: datetime
+
+
+@dataclass(frozen=True)
+class DuplicateHit:
+    """An open ticket the new complaint may duplicate; ``summary`` without personal data."""
+
+    ticket_id: str
+    summary: str
+    score: float
 
 
 @dataclass(frozen=True)
@@ -79,9 +96,57 @@ class TicketService:
         )
         return (now or datetime.now(self.config.tz)) + timedelta(hours=hours)
 
-    async def submit(self, complaint: Complaint, channel_user: str) -> SubmitResult:
-        """Persist then try to deliver once; the outbox worker retries on failure."""
+    async def find_duplicate(self, complaint: Complaint) -> DuplicateHit | None:
+        """An open ticket that reports the same problem at the same place, or None.
+
+        Asks the backend for open tickets of the complaint's service code (Open311
+        ``GET requests.json``, staff view for the address parts); any failure or a slow
+        answer means "none" — the complaint is then filed as a new ticket.
+        """
+        if not self.config.duplicate_check:
+            return None
         form = to_open311_form(complaint)
+        try:
+            found = await asyncio.wait_for(
+                self.client().list_requests(
+                    status="open", service_code=form["service_code"], limit=DUPLICATE_PAGE
+                ),
+                DUPLICATE_LOOKUP_TIMEOUT_S,
+            )
+        except (TicketBackendError, asyncio.TimeoutError) as exc:
+            log.info("duplicate look-up skipped: %s", exc)
+            return None
+        report = Report(
+            service_code=form["service_code"],
+            description=complaint.description,
+            place=place_of(
+                complaint.location,
+                complaint.lat,
+                complaint.long,
+                address_attributes(complaint.location),
+            ),
+            address=complaint.location,
+        )
+        candidates = [report_from_open311(r) for r in found]
+        match: Match | None = await asyncio.to_thread(find_duplicate, report, candidates)
+        if match is None:
+            return None
+        raw = next(r for r in found if str(r.get("service_request_id")) == match.ticket_id)
+        name = f"{raw.get('last_name') or ''}{raw.get('first_name') or ''}"
+        summary = mask_names(mask_personal_data(match.ticket.description), name)
+        return DuplicateHit(match.ticket_id, summary, match.score)
+
+    async def submit(
+        self, complaint: Complaint, channel_user: str, duplicate_of: str | None = None
+    ) -> SubmitResult:
+        """Persist then try to deliver once; the outbox worker retries on failure.
+
+        ``duplicate_of``: the resident said this is the problem of that open ticket; the
+        delivery (same outbox, same retries) joins them to it as a co-reporter.
+        """
+        form = to_open311_form(complaint)
+        if duplicate_of:
+            form["attribute[duplicate_of]"] = duplicate_of
         key = f"{complaint.sender_id}:{complaint.complaint_id}" if complaint.complaint_id else None
         entry = await asyncio.to_thread(
             self.outbox.add,
@@ -148,6 +213,14 @@ async def close_ticket_service() -> None:
 
 
 on_action_server_stop(close_ticket_service)
+
+
+def warm_duplicate_matcher() -> None:
+    """The similarity's background corpus (0.19 s once), before the first read-back."""
+    CharTfidfEmbedder().embed(["井盖丢了", "路灯不亮"])
+
+
+on_action_server_start(warm_duplicate_matcher)
 
 
 def get_ticket_service() -> TicketService:

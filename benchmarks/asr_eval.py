@@ -9,7 +9,7 @@ and spaces stripped, traditional -> simplified, Chinese numerals -> digits
 distance summed over the set / reference characters.
 
 ``--split`` also times where one decode's time goes (log-mel features,
-encoder on the 30 s window, decoder = the rest) for ``cpu_threads`` 1 and 2.
+encoder on the trimmed window, decoder = the rest) for ``cpu_threads`` 1 and 2.
 
     python benchmarks/asr_eval.py                       # base, beam 5 and 1
     python benchmarks/asr_eval.py --beams 5 --prompt hotline   # with the hotline prompt
@@ -150,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prompt", default=DEFAULT_PROMPT, help='initial prompt text, or "hotline"')
     p.add_argument("--no-timestamps", action="store_true", help="decode without timestamp tokens")
     p.add_argument(
+        "--window-pads",
+        default="1.5,0",
+        help="comma list of encoder-window paddings in seconds (0 = Whisper's full 30 s window)",
+    )
+    p.add_argument(
         "--split", action="store_true", help="time features/encoder/decoder, 1 vs 2 threads"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print every clip")
@@ -170,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         except ModelError as exc:
             print(f"{name}: not available: {exc}")
             continue
-        for beam in (int(b) for b in args.beams.split(",")):
+        for beam, pad in (
+            (int(b), float(w)) for b in args.beams.split(",") for w in args.window_pads.split(",")
+        ):
             cfg = WhisperConfig(
                 beam_size=beam,
                 cpu_threads=args.threads,
                 initial_prompt=prompt,
                 timestamps=not args.no_timestamps,
+                window_pad_s=pad,
             )
             t0 = time.perf_counter()
             try:
@@ -187,15 +195,23 @@ def main(argv: list[str] | None = None) -> int:
             for phone in (False, *(() if args.no_phone else (True,))):
                 band = "8k-ulaw" if phone else "16k"
                 if args.verbose:
-                    print(f"  {name} beam {beam} {band}:")
+                    print(f"  {name} beam {beam} window pad {pad} {band}:")
                 r = evaluate(engine, clips, phone, args.verbose)
-                rows.append((name, beam, band, r, load_s))
+                rows.append((name, beam, pad, band, r, load_s))
     print()
-    print(f"{'model':6s} {'beam':>4s} {'audio':8s} {'CER':>6s} {'mean s':>7s} {'max s':>6s} "
-          f"{'RTF':>5s} {'cpu s':>6s} {'load s':>6s}")  # fmt: skip
-    for name, beam, band, r, load_s in rows:
-        print(f"{name:6s} {beam:4d} {band:8s} {r['cer']:6.1%} {r['mean_s']:7.2f} {r['max_s']:6.2f} "
-              f"{r['rtf']:5.2f} {r['cpu_s']:6.2f} {load_s:6.2f}")  # fmt: skip
+    print(f"{'model':6s} {'beam':>4s} {'window':>7s} {'audio':8s} {'CER':>6s} {'mean s':>7s} "
+          f"{'max s':>6s} {'RTF':>5s} {'cpu s':>6s} {'load s':>6s}")  # fmt: skip
+    for name, beam, pad, band, r, load_s in rows:
+        window = f"+{pad:g}s" if pad > 0 else "30s"
+        print(f"{name:6s} {beam:4d} {window:>7s} {band:8s} {r['cer']:6.1%} {r['mean_s']:7.2f} "
+              f"{r['max_s']:6.2f} {r['rtf']:5.2f} {r['cpu_s']:6.2f} {load_s:6.2f}")  # fmt: skip
+    base_rows = {(n, b, band): r for n, b, p_, band, r, _ in rows if p_ == 0}
+    for name, beam, pad, band, r, _ in rows:
+        full = base_rows.get((name, beam, band))
+        if pad > 0 and full is not None and r["cpu_s"] > 0:
+            print(f"{name} beam {beam} {band}: window +{pad:g}s vs 30 s: CPU per decode "
+                  f"x{full['cpu_s'] / r['cpu_s']:.2f} less, wall x{full['mean_s'] / r['mean_s']:.2f}, "
+                  f"CER {r['cer'] - full['cer']:+.1%}")  # fmt: skip
     print("(mean s = wall time per decode; cpu s = process CPU time per decode, less")
     print(" sensitive to other load; RTF = decode time / audio time)")
     if args.split:

@@ -28,6 +28,7 @@ from bot.channels.phone.channel import PhoneService  # noqa: E402
 from bot.cli.supervisor import Stack  # noqa: E402
 from bot.gateway.rasa_client import RasaClient  # noqa: E402
 from hotline.config import Config, load_config  # noqa: E402
+from speech.asr import RecognizerFactory  # noqa: E402
 from speech.settings import PhoneSettings  # noqa: E402
 from speech.tts import EspeakEngine, PromptCache, Tts  # noqa: E402
 from tests.auxil.sip_fake_rasa import FakeRasa  # noqa: E402
@@ -48,8 +49,13 @@ def percentile(values: list[float], p: float) -> float:
 
 
 @asynccontextmanager
-async def phone_service(script: list[str], **overrides: Any) -> AsyncIterator[PhoneService]:
-    """A started phone service on 127.0.0.1 (OS-chosen port)."""
+async def phone_service(
+    script: list[str], recognizers: RecognizerFactory | None = None, **overrides: Any
+) -> AsyncIterator[PhoneService]:
+    """A started phone service on 127.0.0.1 (OS-chosen port), fake Rasa.
+
+    The recogniser is the scripted one (``script``) unless ``recognizers`` is given.
+    """
     fake = FakeRasa()
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
@@ -59,7 +65,8 @@ async def phone_service(script: list[str], **overrides: Any) -> AsyncIterator[Ph
     async with ClientSession() as session:
         rasa = RasaClient(str(server.make_url("")), session)
         tts = Tts(EspeakEngine(settings.tts_voice, settings.tts_speed), PromptCache(512))
-        service = PhoneService(settings, rasa, ScriptedRecognizerFactory(script), tts)
+        recs = recognizers or ScriptedRecognizerFactory(script)
+        service = PhoneService(settings, rasa, recs, tts)
         await service.start()
         try:
             yield service

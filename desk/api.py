@@ -5,6 +5,13 @@ resident's phone or name.  Calls that carry the desk key as ``api_key``
 (query string or form field, the Open311 way) create tickets and see every
 field, and the desk extension ``POST requests/{id}/status.json`` lets staff
 move a ticket through its life cycle.
+
+Duplicates: a ``POST requests.json`` carrying ``attribute[duplicate_of]=<id>`` adds the
+resident as a co-reporter of that open ticket instead of filing a new one (same
+idempotency rules); staff merge and split tickets with ``POST requests/{id}/merge.json``
+(``other``: the ticket merged into this one) and ``POST requests/{id}/split.json``
+(``reporter_id``).  Every ticket shows its ``reporters`` count; staff see the
+``co_reporters``.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from desk.coreporters import ReporterNotFound, co_report, merge, split
 from desk.store import DeskStore, InvalidTransition, NewTicket, Ticket, TicketNotFound
 from hotline.secret_keys import constant_time_equal
 
@@ -26,6 +34,7 @@ log = logging.getLogger("jiesu.desk")
 
 StatusListener = Callable[[Ticket], Awaitable[None]]
 MAX_DESCRIPTION = 20_000
+DEFAULT_PAGE, MAX_PAGE = 100, 1000
 
 
 def _error(status: int, code: int, description: str) -> web.Response:
@@ -88,6 +97,8 @@ class DeskApi:
             web.post(f"{prefix}/requests.json", self.post_request),
             web.get(f"{prefix}/requests/{{srid}}.json", self.get_request),
             web.post(f"{prefix}/requests/{{srid}}/status.json", self.post_status),
+            web.post(f"{prefix}/requests/{{srid}}/merge.json", self.post_merge),
+            web.post(f"{prefix}/requests/{{srid}}/split.json", self.post_split),
         ]
 
     def _is_staff(self, request: web.Request, form: Any = None) -> bool:
@@ -110,11 +121,16 @@ class DeskApi:
 
     async def list_requests(self, request: web.Request) -> web.Response:
         ids = [i for i in request.query.get("service_request_id", "").split(",") if i]
+        try:  # desk extension: a bigger page (the duplicate look-up reads every open one)
+            limit = min(MAX_PAGE, max(1, int(request.query.get("limit") or DEFAULT_PAGE)))
+        except ValueError:
+            return _error(400, 400, "limit must be a number")
         tickets = await asyncio.to_thread(
             self.store.list,
             ids=ids or None,
             status=request.query.get("status") or None,
             service_code=request.query.get("service_code") or None,
+            limit=limit,
         )
         staff = self._is_staff(request)
         return web.json_response([t.to_open311(staff=staff, tz=self.store.tz) for t in tickets])
@@ -156,13 +172,25 @@ class DeskApi:
             idempotency_key=key,
             expected_in_hours=self.deadlines_h.get(urgency, self.deadlines_h["normal"]),
         )
-        ticket, created = await asyncio.to_thread(self.store.create, new)
-        if created:
-            log.info("ticket %s created (%s)", ticket.service_request_id, service_code)
+        duplicate_of = attributes.get("duplicate_of", "").strip()
+        if duplicate_of:
+            ticket, created = await asyncio.to_thread(co_report, self.store, duplicate_of, new)
+            joined = ticket.service_request_id == duplicate_of.upper()
+            if created:
+                log.info(
+                    "report joined to %s (%d reporters)" if joined else "new ticket %s (%d)",
+                    ticket.service_request_id,
+                    ticket.reporters,
+                )
+        else:
+            ticket, created = await asyncio.to_thread(self.store.create, new)
+            joined = False
+            if created:
+                log.info("ticket %s created (%s)", ticket.service_request_id, service_code)
         body = [
             {
                 "service_request_id": ticket.service_request_id,
-                "service_notice": "已受理",
+                "service_notice": "已并入同一问题的工单" if joined else "已受理",
                 "account_id": None,
                 "expected_datetime": ticket.to_open311(staff=False, tz=self.store.tz)[
                     "expected_datetime"
@@ -183,15 +211,71 @@ class DeskApi:
         actor = str(form.get("actor") or "staff")
         attributes = _attributes(form)
         try:
-            ticket = await asyncio.to_thread(
-                self.store.set_status, srid, status, note, actor, attributes or None
-            )
+            ticket = await self.change_status(srid, status, note, actor, attributes or None)
         except TicketNotFound:
             return _error(404, 404, f"no service request {srid}")
         except InvalidTransition as exc:
             return _error(409, 409, str(exc))
-        await self._notify(ticket)
         return web.json_response([ticket.to_open311(staff=True, tz=self.store.tz)])
+
+    async def post_merge(self, request: web.Request) -> web.Response:
+        """Staff: merge ticket ``other`` into ``{srid}``; answers with the merged ticket."""
+        form = await request.post()
+        if not self._is_staff(request, form):
+            return _error(403, 403, "api_key missing or wrong")
+        srid, other = request.match_info["srid"], str(form.get("other") or "")
+        actor = str(form.get("actor") or "staff")
+        try:
+            ticket = await asyncio.to_thread(merge, self.store, srid, other, actor)
+        except TicketNotFound as exc:
+            return _error(404, 404, f"no service request {exc}")
+        except InvalidTransition as exc:
+            return _error(409, 409, str(exc))
+        log.info("ticket %s merged into %s", other, ticket.service_request_id)
+        return web.json_response([ticket.to_open311(staff=True, tz=self.store.tz)])
+
+    async def post_split(self, request: web.Request) -> web.Response:
+        """Staff: give co-reporter ``reporter_id`` of ``{srid}`` a ticket of their own."""
+        form = await request.post()
+        if not self._is_staff(request, form):
+            return _error(403, 403, "api_key missing or wrong")
+        srid = request.match_info["srid"]
+        actor = str(form.get("actor") or "staff")
+        try:
+            reporter_id = int(str(form.get("reporter_id") or ""))
+        except ValueError:
+            return _error(400, 400, "reporter_id must be a number")
+        try:
+            ticket = await asyncio.to_thread(split, self.store, srid, reporter_id, actor)
+        except TicketNotFound:
+            return _error(404, 404, f"no service request {srid}")
+        except ReporterNotFound as exc:
+            return _error(404, 404, str(exc))
+        log.info("co-reporter %d of %s split to %s", reporter_id, srid, ticket.service_request_id)
+        return web.json_response([ticket.to_open311(staff=True, tz=self.store.tz)])
+
+    async def change_status(
+        self,
+        srid: str,
+        status: str,
+        note: str | None = None,
+        actor: str = "staff",
+        attributes: dict[str, Any] | None = None,
+    ) -> Ticket:
+        """Move a ticket and tell the listeners (the satisfaction callback among them).
+
+        The one path of every staff status change: ``POST requests/{id}/status.json``
+        (``jiesu desk resolve``) and the console both come through here.
+
+        Raises:
+            TicketNotFound: No such ticket.
+            InvalidTransition: The change is not allowed from the ticket's status.
+        """
+        ticket = await asyncio.to_thread(
+            self.store.set_status, srid, status, note, actor, attributes
+        )
+        await self._notify(ticket)
+        return ticket
 
     async def _notify(self, ticket: Ticket) -> None:
         for listener in self.listeners:

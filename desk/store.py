@@ -1,4 +1,8 @@
-"""Ticket storage of the embedded desk: tickets and their status history.
+"""Ticket storage of the embedded desk: tickets, their status history and co-reporters.
+
+A ticket has one filer (its own row) and any number of **co-reporters**
+(``desk_ticket_reporters``): residents who reported the same problem and were joined
+to it at intake, or whose ticket staff merged into it (:mod:`desk.coreporters`).
 
 Statuses follow the hotline's life cycle (open → in_progress → resolved →
 closed, and reopened from resolved/closed).  Open311 itself only knows
@@ -27,7 +31,9 @@ __all__ = [
     "TicketNotFound",
     "InvalidTransition",
     "NewTicket",
+    "Reporter",
     "STATUSES",
+    "next_statuses",
     "open311_status",
 ]
 
@@ -78,6 +84,29 @@ history_table = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
 )
 
+reporters_table = sa.Table(
+    "desk_ticket_reporters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "ticket_id", sa.Integer, sa.ForeignKey("desk_tickets.id"), nullable=False, index=True
+    ),
+    # The co-report's own idempotency key (outbox), so a retried delivery adds nobody twice.
+    sa.Column("idempotency_key", sa.String(80), unique=True, nullable=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("address_string", sa.Text, nullable=True),
+    sa.Column("lat", sa.Float, nullable=True),
+    sa.Column("long", sa.Float, nullable=True),
+    sa.Column("phone", sa.String(40), nullable=True),
+    sa.Column("first_name", sa.String(80), nullable=True),
+    sa.Column("last_name", sa.String(80), nullable=True),
+    sa.Column("attributes", sa.Text, nullable=False, server_default="{}"),
+    # The ticket this reporter filed, when staff merged that ticket into this one.
+    sa.Column("source_ticket", sa.String(40), nullable=True),
+    sa.Column("actor", sa.String(80), nullable=False),
+    sa.Column("added_at", sa.Float, nullable=False),
+)
+
 
 class TicketNotFound(LookupError):
     """No ticket with that service_request_id."""
@@ -119,8 +148,45 @@ class NewTicket:
 
 
 @dataclass(frozen=True)
+class Reporter:
+    """A co-reporter of a ticket (the filer is the ticket itself)."""
+
+    reporter_id: int
+    description: str
+    address_string: str | None
+    lat: float | None
+    long: float | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    attributes: dict[str, Any]
+    idempotency_key: str | None
+    source_ticket: str | None
+    actor: str
+    added_at: float
+
+    def to_json(self, tz: tzinfo) -> dict[str, Any]:
+        """Staff view of the co-reporter (personal data included)."""
+        return {
+            "reporter_id": self.reporter_id,
+            "description": self.description,
+            "address": self.address_string,
+            "lat": self.lat,
+            "long": self.long,
+            "phone": self.phone,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "channel": self.attributes.get("channel"),
+            "attributes": self.attributes,
+            "source_ticket": self.source_ticket,
+            "added_by": self.actor,
+            "added_datetime": _iso(self.added_at, tz),
+        }
+
+
+@dataclass(frozen=True)
 class Ticket:
-    """One stored ticket with its history."""
+    """One stored ticket with its history and co-reporters."""
 
     service_request_id: str
     status: str
@@ -141,6 +207,13 @@ class Ticket:
     updated_at: float
     expected_at: float | None
     history: tuple[dict[str, Any], ...] = ()
+    co_reporters: tuple[Reporter, ...] = ()
+    idempotency_key: str | None = None
+
+    @property
+    def reporters(self) -> int:
+        """How many residents reported this problem (the filer and the co-reporters)."""
+        return 1 + len(self.co_reporters)
 
     def to_open311(self, *, staff: bool, tz: tzinfo) -> dict[str, Any]:
         """Open311 GeoReport v2 request shape; personal data only for staff."""
@@ -165,6 +238,8 @@ class Ticket:
             "long": self.long,
             "media_url": self.media_url,
             "detailed_status": self.status,
+            "reporters": self.reporters,
+            "merged_into": self.attributes.get("merged_into") or None,
         }
         if staff:
             out.update(
@@ -173,6 +248,7 @@ class Ticket:
                 last_name=self.last_name,
                 attributes=self.attributes,
                 history=list(self.history),
+                co_reporters=[r.to_json(tz) for r in self.co_reporters],
             )
         return out
 
@@ -274,9 +350,46 @@ class DeskStore:
                 .mappings()
                 .all()
             )
-        return self._ticket(row, hist)
+            reps = self._reporter_rows(conn, [row["id"]])
+        return self._ticket(row, hist, reps.get(row["id"], ()))
 
-    def _ticket(self, row: Any, hist: Any = ()) -> Ticket:
+    @staticmethod
+    def _reporter_rows(conn: Any, row_ids: list[int]) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        if not row_ids:
+            return out
+        rows = (
+            conn.execute(
+                sa.select(reporters_table)
+                .where(reporters_table.c.ticket_id.in_(row_ids))
+                .order_by(reporters_table.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        for r in rows:
+            out.setdefault(r["ticket_id"], []).append(r)
+        return out
+
+    @staticmethod
+    def _reporter(r: Any) -> Reporter:
+        return Reporter(
+            reporter_id=r["id"],
+            description=r["description"],
+            address_string=r["address_string"],
+            lat=r["lat"],
+            long=r["long"],
+            phone=r["phone"],
+            first_name=r["first_name"],
+            last_name=r["last_name"],
+            attributes=json.loads(r["attributes"] or "{}"),
+            idempotency_key=r["idempotency_key"],
+            source_ticket=r["source_ticket"],
+            actor=r["actor"],
+            added_at=r["added_at"],
+        )
+
+    def _ticket(self, row: Any, hist: Any = (), reps: Any = ()) -> Ticket:
         return Ticket(
             service_request_id=row["service_request_id"],
             status=row["status"],
@@ -305,6 +418,8 @@ class DeskStore:
                 }
                 for h in hist
             ),
+            co_reporters=tuple(self._reporter(r) for r in reps),
+            idempotency_key=row["idempotency_key"],
         )
 
     def list(
@@ -325,7 +440,8 @@ class DeskStore:
             q = q.where(tickets_table.c.service_code == service_code)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [self._ticket(r) for r in rows]
+            reps = self._reporter_rows(conn, [r["id"] for r in rows])
+        return [self._ticket(r, (), reps.get(r["id"], ())) for r in rows]
 
     def set_status(
         self,
@@ -373,3 +489,8 @@ class DeskStore:
             return int(
                 conn.execute(sa.select(sa.func.count()).select_from(tickets_table)).scalar_one()
             )
+
+
+def next_statuses(status: str) -> tuple[str, ...]:
+    """The statuses a ticket in ``status`` may move to."""
+    return _TRANSITIONS.get(status, ())

@@ -96,6 +96,8 @@ class Config:
     ticket_prefix: str = "BJ"
     # Outbox: durable delivery of confirmed complaints.
     outbox_db_url: str = ""
+    # Rasa's conversation store (read by the staff console for transcripts).
+    tracker_url: str = ""
     outbox_poll_s: float = 2.0
     outbox_max_backoff_s: float = 300.0
     delivery_timeout_s: float = 5.0
@@ -110,6 +112,8 @@ class Config:
     # Web chat turns per sender: a burst, then this many per minute (then 429, politely).
     web_chat_burst: int = 30
     web_chat_rate_per_min: int = 60
+    # Offer an open ticket of the same problem before filing (JIESU_DUPLICATE_CHECK=off: never).
+    duplicate_check: bool = True
 
     def exposed_secrets(self, env: Mapping[str, str]) -> dict[str, str]:
         """Each secret a server of this stack checks, by variable ("" = feature off)."""
@@ -123,6 +127,11 @@ class Config:
     def tz(self) -> tzinfo:
         """The hotline's local zone (``JIESU_TIMEZONE``)."""
         return zone(self.timezone)
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """The Rasa servers: ``JIESU_RASA_URL`` may list several, comma-separated."""
+        return tuple(u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip())
 
     @property
     def embedded_desk(self) -> bool:
@@ -149,6 +158,11 @@ class Config:
     def effective_outbox_db_url(self) -> str:
         return self.outbox_db_url or f"sqlite:///{self.data_dir / 'jiesu.db'}"
 
+    @property
+    def effective_tracker_url(self) -> str:
+        """``JIESU_TRACKER_URL``, defaulting as ``jiesu up`` does for the Rasa server."""
+        return self.tracker_url or f"sqlite:///{self.data_dir / 'tracker.db'}"
+
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build a :class:`Config` from ``env`` (default: ``os.environ``)."""
@@ -172,6 +186,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         desk_api_key=_str(e, "JIESU_DESK_API_KEY", "") or read_secret_file(data_dir, DESK_KEY_FILE),
         ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
         outbox_db_url=_str(e, "JIESU_DB_URL", ""),
+        tracker_url=_str(e, "JIESU_TRACKER_URL", ""),
         outbox_poll_s=env_float(e, "JIESU_OUTBOX_POLL", 2.0),
         outbox_max_backoff_s=env_float(e, "JIESU_OUTBOX_MAX_BACKOFF", 300.0),
         delivery_timeout_s=env_float(e, "JIESU_DELIVERY_TIMEOUT", 5.0),
@@ -182,4 +197,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
         web_chat_burst=env_int(e, "JIESU_WEB_CHAT_BURST", 30, minimum=1),
         web_chat_rate_per_min=env_int(e, "JIESU_WEB_CHAT_RATE_PER_MIN", 60, minimum=1),
+        duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower()
+        not in ("off", "0", "no", "false"),
     )

@@ -10,14 +10,46 @@ once at start-up.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
 from speech.asr import RecognizerFactory
 from speech.settings import AsrEngine, PhoneSettings
 
-__all__ = ["shared_recognizer_factory", "build_recognizer_factory", "resolve_engine"]
+__all__ = [
+    "DECODE_NICENESS",
+    "build_recognizer_factory",
+    "decode_executor",
+    "resolve_engine",
+    "shared_recognizer_factory",
+]
+
+log = logging.getLogger(__name__)
+
+#: Decoding threads run this much nicer than the event loop (Linux sets nice per
+#: thread, and threads they start inherit it), so RTP pacing and SIP get the CPU
+#: first while a decode is running: see docs/voice.md, "Concurrent calls".
+DECODE_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + DECODE_NICENESS)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: same priority
+        log.info("decode threads keep the normal priority: %s", exc)
+
+
+def decode_executor() -> ThreadPoolExecutor:
+    """The recogniser's thread pool: sized to the cores, below the event loop's priority."""
+    return ThreadPoolExecutor(
+        max_workers=max(2, os.cpu_count() or 2),
+        thread_name_prefix="asr",
+        initializer=_lower_priority,
+    )
 
 
 def resolve_engine(settings: PhoneSettings) -> AsrEngine:
@@ -56,6 +88,7 @@ async def build_recognizer_factory(
         beam_size=settings.whisper_beam_size,
         cpu_threads=settings.whisper_cpu_threads,
         initial_prompt=HOTLINE_PROMPT if prompt == "hotline" else prompt,
+        window_pad_s=settings.whisper_window_pad_s,
     )
     path = resolve_model_dir(settings.whisper_model)
     return WhisperRecognizerFactory(await load_whisper_model(path, config, executor), executor)
@@ -79,13 +112,12 @@ async def shared_recognizer_factory(settings: PhoneSettings) -> RecognizerFactor
         _shared_lock = asyncio.Lock()
     engine = resolve_engine(settings)
     key = (engine.value, str(settings.vosk_model), settings.whisper_model,
-           str(settings.whisper_beam_size), settings.whisper_prompt)  # fmt: skip
+           str(settings.whisper_beam_size), settings.whisper_prompt,
+           str(settings.whisper_window_pad_s))  # fmt: skip
     async with _shared_lock:
         factory = _shared.get(key)
         if factory is None:
-            executor = ThreadPoolExecutor(
-                max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="asr"
-            )
+            executor = decode_executor()
             try:
                 factory = await build_recognizer_factory(settings, executor)
             except BaseException:

@@ -8,6 +8,12 @@ reuses it when no audio arrived since.
 
 One :class:`WhisperEngine` (one CTranslate2 model, int8) per process, loaded
 off the event loop by :func:`load_whisper_model` from a local directory only.
+
+Whisper's encoder is trained on 30 s windows and faster-whisper pads every
+utterance to one, so a 3 s answer costs as much as a 30 s one.  CTranslate2's
+encoder accepts shorter inputs, so the window is cut to the speech plus
+:attr:`WhisperConfig.window_pad_s` of padding (:func:`trim_window`): on the
+shared real clips this is 2-3x faster at the same CER (docs/voice.md).
 Output is converted to simplified script (OpenCC t2s), loops such as
 ``好的好的好的`` are collapsed, and empty or garbage results become ``""`` so
 the call flow re-asks.
@@ -47,6 +53,7 @@ __all__ = [
     "load_whisper_model",
     "pcm_to_float",
     "to_simplified",
+    "trim_window",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,12 @@ MAX_SECONDS = 30.0
 # Whisper tends to invent text ("谢谢观看") for near-silence and very short clips.
 MIN_SECONDS = 0.3
 MIN_RMS = 60.0
+# Tokens a decode may generate: fast Mandarin is ~6 characters a second and a character
+# is 1-2 tokens, so this bounds a decoder loop (seen: 28 s on a short fragment with the
+# trimmed window) without cutting real speech.
+TOKENS_PER_S = 15
+MIN_TOKENS = 20
+MAX_TOKENS = 400  # Whisper's 448-token context, less the prompt
 
 # Hotline words and Beijing's 16 districts, for JIESU_WHISPER_PROMPT=hotline.  Not the
 # default: on the shared real clips any prompt tried raised CER (13 % -> 19 %, see
@@ -110,6 +123,8 @@ class WhisperConfig:
         no_speech_threshold: Segments above this no-speech probability are dropped.
         timestamps: Decode in Whisper's timestamp mode (its main training mode; without
             it the decoder more often stops after the first sentence).
+        window_pad_s: Seconds of the zero padding kept after the speech in the encoder's
+            window (see :func:`trim_window`); 0 keeps Whisper's full 30 s window.
     """
 
     beam_size: int = 5
@@ -120,6 +135,7 @@ class WhisperConfig:
     temperatures: tuple[float, ...] = (0.0,)
     no_speech_threshold: float = 0.6
     timestamps: bool = True
+    window_pad_s: float = 1.5
 
 
 @lru_cache(maxsize=1)
@@ -187,6 +203,50 @@ def _rms(samples: Any) -> float:
     return float(math.sqrt(float((samples.astype("float64") ** 2).mean())) * 32768.0)
 
 
+# faster-whisper pads a segment's log-mel features with exact zeros up to 3000 frames
+# (30 s); a frame of real audio is never all zeros after its log-mel normalisation.
+_FRAMES_PER_S = 100
+
+
+def trim_window(features: Any, pad_frames: int) -> Any:
+    """Cut the zero padding of a ``(…, 80, frames)`` log-mel window to ``pad_frames``.
+
+    The kept length is even (the encoder's stride-2 convolution halves it) and never
+    longer than the input; ``pad_frames <= 0`` returns the input unchanged.
+    """
+    import numpy as np
+
+    if pad_frames <= 0:
+        return features
+    frames = features.shape[-1]
+    energy = np.abs(features.reshape(-1, frames)).sum(axis=0)
+    nonzero = np.flatnonzero(energy > 0)
+    content = int(nonzero[-1]) + 1 if len(nonzero) else 0
+    keep = min(frames, content + pad_frames)
+    keep += keep % 2
+    return features[..., : min(keep, frames)]
+
+
+def _trimming_model(path: Path, config: WhisperConfig) -> Any:
+    """A faster-whisper model whose encoder sees the speech plus padding, not 30 s."""
+    from faster_whisper import WhisperModel  # heavy: imported on first load only
+
+    pad_frames = int(round(config.window_pad_s * _FRAMES_PER_S))
+
+    class TrimmedWindowModel(WhisperModel):  # type: ignore[misc]
+        def encode(self, features: Any) -> Any:
+            return super().encode(trim_window(features, pad_frames))
+
+    return TrimmedWindowModel(
+        str(path),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=config.cpu_threads or default_cpu_threads(),
+        num_workers=config.num_workers,
+        local_files_only=True,
+    )
+
+
 class WhisperEngine:
     """One loaded faster-whisper model shared by every call of the process."""
 
@@ -205,6 +265,7 @@ class WhisperEngine:
         if len(samples) < MIN_SECONDS * SAMPLE_RATE or _rms(samples) < MIN_RMS:
             return ""
         cfg = self.config
+        budget = min(MAX_TOKENS, MIN_TOKENS + int(TOKENS_PER_S * len(samples) / SAMPLE_RATE))
         try:
             segments, _info = self.model.transcribe(
                 samples,
@@ -216,6 +277,7 @@ class WhisperEngine:
                 without_timestamps=not cfg.timestamps,
                 no_speech_threshold=cfg.no_speech_threshold,
                 vad_filter=False,
+                max_new_tokens=budget,
             )
             texts = [s.text for s in segments if s.no_speech_prob <= cfg.no_speech_threshold]
         except Exception:  # CTranslate2/tokenizer errors must not end the call
@@ -227,17 +289,8 @@ class WhisperEngine:
 def load_whisper_engine(path: Path, config: WhisperConfig) -> WhisperEngine:
     """Blocking load of a checked model directory (use :func:`load_whisper_model` on a loop)."""
     os.environ["HF_HUB_OFFLINE"] = "1"  # never reach a model hub, whatever the caller set
-    from faster_whisper import WhisperModel  # heavy: imported on first load only
-
     try:
-        model = WhisperModel(
-            str(path),
-            device="cpu",
-            compute_type="int8",
-            cpu_threads=config.cpu_threads or default_cpu_threads(),
-            num_workers=config.num_workers,
-            local_files_only=True,
-        )
+        model = _trimming_model(path, config)
     except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on bad files
         raise ModelBroken(f"faster-whisper could not load the model: {exc}", str(path)) from exc
     return WhisperEngine(model, path, config)
@@ -341,8 +394,16 @@ class WhisperRecognizerFactory:
         self.engine = engine
         self._executor = executor
 
+    @property
+    def conversation_capacity(self) -> int:
+        """Calls this model can serve at once: two per core (measured in docs/voice.md)."""
+        return 2 * default_cpu_threads()
+
     def with_config(self, **changes: Any) -> WhisperRecognizerFactory:
-        """A factory on the same model with other decoding options (beam size, prompt)."""
+        """A factory on the same model with other decoding options (beam size, prompt).
+
+        The encoder window and the threads are the loaded model's and do not change.
+        """
         engine = WhisperEngine(
             self.engine.model, self.engine.path, replace(self.engine.config, **changes)
         )

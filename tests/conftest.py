@@ -86,6 +86,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "JIESU_SURVEY_HOURS": "00:00-24:00",
         "JIESU_SURVEY_TICK": "0.5",
         "JIESU_WEBHOOK_KEY": "test-webhook-key",
+        # The session's tests file the same complaint again and again; the duplicate
+        # step has its own stack (tests/e2e/test_duplicates.py).
+        "JIESU_DUPLICATE_CHECK": "off",
     }
     for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
         env.pop(key, None)

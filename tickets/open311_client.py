@@ -82,6 +82,22 @@ class Open311Client:
             raise BackendRejected(404, str(body))
         return dict(body[0])
 
+    async def list_requests(
+        self, *, status: str = "open", service_code: str = "", staff: bool = True, limit: int = 0
+    ) -> list[dict[str, Any]]:
+        """GET requests.json (``status``, ``service_code``): the tickets as dicts.
+
+        ``limit`` asks for a bigger page (an extension the embedded desk honours; other
+        backends ignore it and answer with their default page).
+        """
+        params = {"status": status, **self._params(staff)}
+        if limit:
+            params["limit"] = str(limit)
+        if service_code:
+            params["service_code"] = service_code
+        body = await self._call("GET", "requests.json", params=params)
+        return [dict(r) for r in body if isinstance(r, dict)] if isinstance(body, list) else []
+
     async def set_status(
         self,
         service_request_id: str,

@@ -184,12 +184,15 @@ class Outbox:
         with self.engine.connect() as conn:
             row = (
                 conn.execute(
-                    sa.select(outbox_table).where(
+                    sa.select(outbox_table)
+                    .where(
                         sa.or_(
                             outbox_table.c.reference == reference.upper(),
                             outbox_table.c.service_request_id == reference.upper(),
                         )
                     )
+                    # Co-reports share their ticket's id: the filer's entry (the first) wins.
+                    .order_by(outbox_table.c.created_at)
                 )
                 .mappings()
                 .first()
@@ -197,6 +200,20 @@ class Outbox:
         if row is None:
             raise UnknownReference(reference)
         return _entry(row)
+
+    def for_ticket(self, service_request_id: str) -> list[OutboxEntry]:
+        """Every entry delivered as this ticket (its filer and co-reports), oldest first."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    sa.select(outbox_table)
+                    .where(outbox_table.c.service_request_id == service_request_id.upper())
+                    .order_by(outbox_table.c.created_at)
+                )
+                .mappings()
+                .all()
+            )
+        return [_entry(r) for r in rows]
 
     def by_key(self, key: str) -> OutboxEntry | None:
         with self.engine.connect() as conn:

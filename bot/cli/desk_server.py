@@ -1,7 +1,7 @@
 """Run the embedded desk on its own, as a stand-alone Open311 backend.
 
 Useful for a city that has no ticket system yet, and for tests that need a
-backend which is down and then comes up.
+backend which is down and then comes up.  The staff console is at ``/desk/``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from desk.api import DeskApi
+from desk.console import Console
 from desk.services import open311_services
 from desk.store import DeskStore
 from hotline.config import Config
@@ -26,6 +27,15 @@ def build_desk_app(cfg: Config) -> web.Application:
     )
     app = web.Application()
     app.router.add_routes(api.routes())
+    # The staff console too (no survey callback here: that lives in the gateway).
+    console = Console(
+        api,
+        survey_url=cfg.effective_outbox_db_url,
+        tracker_url=cfg.effective_tracker_url,
+        data_dir=cfg.data_dir,
+    )
+    app.router.add_routes(console.routes())
+    app.cleanup_ctx.append(console.ctx)
 
     async def close_store(_app: web.Application) -> None:
         store.close()

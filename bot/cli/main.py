@@ -2,7 +2,7 @@
 
 Subcommands: ``up`` (whole stack), ``gateway``, ``train``, ``chat``,
 ``desk`` (staff: list/show/resolve/status/serve), ``outbox``, ``survey`` (stats,
-run-due), ``rasa-test``,
+run-due), ``report`` (day/week/month), ``rasa-test``,
 ``eval-nlu``, ``import-history``, ``speech fetch-model``.
 """
 
@@ -238,6 +238,32 @@ def cmd_survey(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, cfg: Config) -> int:
+    """``jiesu report --period day|week|month``: HTML + PNG charts + JSON, or JSON on stdout."""
+    from datetime import datetime
+
+    from desk.report import Period, make_report, write_report
+    from desk.store import DeskStore
+    from tickets.survey.store import SurveyStore
+
+    if not cfg.embedded_desk:
+        raise SystemExit("jiesu report reads the embedded desk; JIESU_OPEN311_URL is set")
+    end = datetime.fromisoformat(args.end).replace(tzinfo=cfg.tz).timestamp() if args.end else None
+    desk = DeskStore(cfg.effective_desk_db_url, cfg.ticket_prefix, cfg.tz)
+    survey = SurveyStore(cfg.effective_outbox_db_url)
+    try:
+        report = make_report(desk.engine, survey, Period(args.period), cfg.tz, end)
+    finally:
+        desk.close()
+        survey.close()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    files = write_report(report, Path(args.out) if args.out else cfg.data_dir / "reports")
+    print(files.html)
+    return 0
+
+
 def cmd_eval_nlu(argv: list[str]) -> int:
     from nlu.evaluation import main as eval_main
 
@@ -302,6 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     svs.add_argument("--to", dest="date_to", default="", help="YYYY-MM-DD (resolved on/before)")
     svs.add_argument("--json", action="store_true")
     svsub.add_parser("run-due", help="ask the running gateway to run due survey jobs now")
+    rp = sub.add_parser("report", help="day/week/month report of the embedded desk (HTML, JSON)")
+    rp.add_argument("--period", choices=["day", "week", "month"], default="week")
+    rp.add_argument("--out", default="", help="folder for the HTML, charts and JSON (var/reports)")
+    rp.add_argument("--json", action="store_true", help="print the figures as JSON instead")
+    rp.add_argument("--end", default="", help="local end of the period, YYYY-MM-DD[THH:MM] (now)")
     for name in ("eval-nlu", "import-history", "speech"):
         sub.add_parser(name, add_help=False)
     return p
@@ -328,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "desk": cmd_desk,
         "outbox": cmd_outbox,
         "survey": cmd_survey,
+        "report": cmd_report,
     }
     return handlers[args.cmd](args, cfg)
 

@@ -24,14 +24,17 @@ from bot.gateway.app_keys import (
     CONFIG,
     DELIVERY_WORKER,
     DESK_API,
+    DESK_CONSOLE,
     DESK_STORE,
     HTTP_SESSION,
     OUTBOX,
     RASA_CLIENT,
 )
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.rasa_pool import RasaPool
 from bot.survey import routes as survey_app
 from desk.api import DeskApi
+from desk.console import Console
 from desk.services import open311_services
 from desk.store import DeskStore
 from hotline.config import Config
@@ -49,7 +52,10 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
     session = aiohttp.ClientSession(connector=connector)
     app[HTTP_SESSION] = session
-    app[RASA_CLIENT] = RasaClient(cfg.rasa_url, session, cfg.rasa_timeout_s, cfg.rasa_token)
+    clients = [
+        RasaClient(url, session, cfg.rasa_timeout_s, cfg.rasa_token) for url in cfg.rasa_urls
+    ]
+    app[RASA_CLIENT] = clients[0] if len(clients) == 1 else RasaPool(clients)
     yield
     await session.close()
 
@@ -101,6 +107,17 @@ def build_app(config: Config) -> web.Application:
         app[DESK_API] = desk_api
         app.router.add_routes(desk_api.routes())
     app.cleanup_ctx.append(_stores_ctx)
+    if config.embedded_desk:
+        # The staff console at /desk/ (desk/console/); its ctx needs the desk store open.
+        console = Console(
+            desk_api,
+            survey_url=config.effective_outbox_db_url,
+            tracker_url=config.effective_tracker_url,
+            data_dir=config.data_dir,
+        )
+        app[DESK_CONSOLE] = console
+        app.router.add_routes(console.routes())
+        app.cleanup_ctx.append(console.ctx)
     app.cleanup_ctx.append(_delivery_ctx)
     turns.setup(app)
     health.setup(app)

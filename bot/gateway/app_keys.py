@@ -15,6 +15,7 @@ from hotline.config import Config
 
 if TYPE_CHECKING:
     from desk.api import DeskApi
+    from desk.console import Console
     from desk.store import DeskStore
     from tickets.delivery import DeliveryWorker
     from tickets.outbox import Outbox
@@ -23,6 +24,7 @@ __all__ = [
     "CONFIG",
     "DELIVERY_WORKER",
     "DESK_API",
+    "DESK_CONSOLE",
     "DESK_STORE",
     "HTTP_SESSION",
     "OUTBOX",
@@ -35,4 +37,5 @@ RASA_CLIENT = web.AppKey("rasa_client", RasaClient)
 DESK_STORE: web.AppKey[DeskStore] = web.AppKey("desk_store")
 OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 DESK_API: web.AppKey[DeskApi] = web.AppKey("desk_api")
+DESK_CONSOLE: web.AppKey[Console] = web.AppKey("desk_console")
 DELIVERY_WORKER: web.AppKey[DeliveryWorker] = web.AppKey("delivery_worker")

@@ -127,6 +127,15 @@ class RasaClient:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
         return _normalise(data.get("messages") or [])
 
+    @property
+    def base_url(self) -> str:
+        """The server's address, e.g. ``http://127.0.0.1:5005``."""
+        return self._base
+
+    def base_url_for(self, sender: str) -> str:
+        """The address of the server that holds ``sender``'s conversation (one server: it)."""
+        return self._base
+
     async def ready(self) -> bool:
         """True when the server has a model loaded."""
         try:

@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.outbound import ChannelUnavailable, outbound
-from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
+from bot.gateway.app_keys import HTTP_SESSION, RASA_CLIENT
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from bot.survey.errors import SurveyBusy, SurveyDeferred
 from hotline.channels import Channel, channel_of_sender
@@ -87,8 +87,8 @@ class SurveyRelays:
         self.store.add_pending(sender, messages, now)
 
     async def _active_loop(self, sender: str) -> str | None:
-        cfg = self.app[CONFIG]
-        url = f"{cfg.rasa_url}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker"
+        base = self.app[RASA_CLIENT].base_url_for(sender)  # several servers: the sender's
+        url = f"{base}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker"
         try:
             async with self.app[HTTP_SESSION].get(
                 url,

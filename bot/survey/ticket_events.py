@@ -9,8 +9,10 @@ Three sources, one handler (:meth:`TicketEvents.on_status`):
 * :class:`ResolvedPoller` asks Open311 ``GET requests/{id}.json`` for delivered
   complaints, for backends that cannot call out (``JIESU_SURVEY_POLL``).
 
-Only tickets Jiesu filed (found in the outbox) get a survey: the outbox entry
-knows the conversation, channel and resident to call back.
+Only residents Jiesu took the report of (found in the outbox) get a survey: the
+outbox entry knows the conversation, channel and resident to call back.  A ticket
+with co-reporters gets one survey per resident (:func:`surveys_for`): the filer's
+job is keyed by the ticket id, a co-reporter's by their co-report's reference.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from desk.store import Ticket
 from hotline.secret_keys import constant_time_equal
 from tickets.errors import TicketBackendError, UnknownReference
 from tickets.open311_client import Open311Client
-from tickets.outbox import DELIVERED, Outbox, outbox_table
+from tickets.outbox import DELIVERED, Outbox, OutboxEntry, outbox_table
 from tickets.survey.store import NewSurvey, SurveyStore
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "TicketEvents",
     "sign",
+    "surveys_for",
     "verify_webhook",
 ]
 
@@ -68,23 +71,51 @@ def verify_webhook(key: str, body: bytes, headers: Mapping[str, str]) -> bool:
     return constant_time_equal(headers.get(KEY_HEADER, ""), key)
 
 
-def survey_for(outbox: Outbox, ticket_id: str) -> NewSurvey | None:
-    """The survey job data of a ticket Jiesu filed, or None (synchronous)."""
-    try:
-        entry = outbox.get(ticket_id)
-    except UnknownReference:
-        return None
-    if not entry.service_request_id:
-        return None
+def _new_survey(entry: OutboxEntry, ticket_id: str) -> NewSurvey:
+    filer = entry.service_request_id == ticket_id.upper() and not entry.form.get(
+        "attribute[duplicate_of]"
+    )
     return NewSurvey(
-        ticket_id=entry.service_request_id,
+        ticket_id=ticket_id if filer else entry.reference,
         sender_id=entry.sender_id,
         channel=entry.channel,
         channel_user=entry.channel_user,
         category=entry.form.get("attribute[category]") or entry.form.get("service_code", ""),
         summary=entry.summary,
         submitted_at=entry.created_at,
+        ticket="" if filer else ticket_id.upper(),
     )
+
+
+def surveys_for(outbox: Outbox, ticket_id: str, ticket: Ticket | None = None) -> list[NewSurvey]:
+    """One survey job per resident of a ticket Jiesu took reports for (synchronous).
+
+    With the embedded desk's ``ticket`` its reporters decide (after merges and splits
+    they are the truth): the filer and each co-reporter, found in the outbox by the
+    idempotency key they were delivered with, or — the filer of a ticket staff merged
+    in — by that ticket's id.  Without it (a city's backend), every outbox entry
+    delivered as ``ticket_id``.
+    """
+    entries: list[OutboxEntry] = []
+    if ticket is None:
+        entries = outbox.for_ticket(ticket_id)
+    else:
+        for key in [ticket.idempotency_key, *(r.idempotency_key for r in ticket.co_reporters)]:
+            entry = outbox.by_key(key) if key else None
+            if entry is not None:
+                entries.append(entry)
+        for rep in ticket.co_reporters:
+            if rep.idempotency_key is None and rep.source_ticket:
+                try:
+                    entries.append(outbox.get(rep.source_ticket))
+                except UnknownReference:
+                    pass
+    out: dict[str, NewSurvey] = {}
+    for entry in entries:
+        if entry.service_request_id:
+            new = _new_survey(entry, ticket_id)
+            out.setdefault(new.ticket_id, new)
+    return list(out.values())
 
 
 class TicketEvents:
@@ -95,15 +126,21 @@ class TicketEvents:
         self.outbox = outbox
         self.webhook_key = webhook_key
 
-    async def on_status(self, ticket_id: str, status: str) -> str:
-        """Handle one change; returns ``scheduled``, ``cancelled``, ``unknown`` or ``ignored``."""
+    async def on_status(self, ticket_id: str, status: str, ticket: Ticket | None = None) -> str:
+        """Handle one change; returns ``scheduled``, ``cancelled``, ``unknown`` or ``ignored``.
+
+        ``ticket``: the embedded desk's ticket (its co-reporters get surveys too).
+        """
         status = status.strip().lower()
         if status in RESOLVED:
-            new = await asyncio.to_thread(survey_for, self.outbox, ticket_id)
-            if new is None:
+            if ticket is not None and ticket.attributes.get("merged_into"):
+                return "ignored"  # merged away: its residents are surveyed on the other ticket
+            news = await asyncio.to_thread(surveys_for, self.outbox, ticket_id, ticket)
+            if not news:
                 log.info("ticket %s resolved but not filed by Jiesu: no survey", ticket_id)
                 return "unknown"
-            await self.scheduler.schedule(new)
+            for new in news:
+                await self.scheduler.schedule(new)
             return "scheduled"
         if status in REOPENED:
             done = await self.scheduler.cancel(ticket_id, f"ticket {status}")
@@ -112,7 +149,7 @@ class TicketEvents:
 
     async def desk_listener(self, ticket: Ticket) -> None:
         """``DeskApi.listeners`` callback of the embedded desk."""
-        await self.on_status(ticket.service_request_id, ticket.status)
+        await self.on_status(ticket.service_request_id, ticket.status, ticket)
 
     async def webhook(self, request: web.Request) -> web.Response:
         """``POST /api/ticket-events`` ``{"service_request_id": …, "status": …}``."""
@@ -169,7 +206,7 @@ class ResolvedPoller:
                 )
                 .order_by(outbox_table.c.delivered_at)
             ).all()
-        ids = [str(r[0]) for r in rows]
+        ids = list(dict.fromkeys(str(r[0]) for r in rows))  # co-reports share their ticket
         known = self.store.known_ticket_ids(ids)
         todo = [i for i in ids if i.upper() not in known]
         # Rotate through the open tickets so a long backlog cannot starve newer ones.
@@ -188,6 +225,8 @@ class ResolvedPoller:
                 log.info("poll of %s failed: %s", srid, exc)
                 continue
             status = str(data.get("detailed_status") or data.get("status") or "")
+            if data.get("merged_into"):
+                continue  # merged into another ticket: surveyed there
             if status in RESOLVED and await self.events.on_status(srid, status) == "scheduled":
                 scheduled += 1
         return scheduled

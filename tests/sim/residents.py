@@ -54,7 +54,8 @@ budget = missing + 3 + extra, where
   extra   = what the resident's own behaviours spend on purpose:
             ask-back +1, answering another field than asked +1, a correction at the
             read-back +1, cancel-then-resume +2 (the 算了 and the 继续), a confirmed cancel
-            +1 (the 确定取消 if the bot asks back).  Declining, fillers, typos, scripts,
+            +1 (the 确定取消 if the bot asks back), an open ticket offered as the same
+            problem +1 (the 不是; asked by the bot, not chosen by the resident).  Declining, fillers, typos, scripts,
             emoji, long text, typing a button title: 0 (the bot must take them in one turn).
 """
 
@@ -71,6 +72,7 @@ class Field(Enum):
     WHICH_CORRECTION = "which_correction"
     CORRECTION_VALUE = "correction_value"
     CANCEL_CHECK = "cancel_check"  # "确定不登记了吗？" after a cancel request
+    DUPLICATE_CHECK = "duplicate_check"  # "已有工单…是同一个问题吗？" after the read-back
     NONE = "none"  # no form open
 
 
@@ -633,6 +635,10 @@ class Resident:
         if f == Field.CANCEL_CHECK:
             # Asked whether to stop without having asked to: go on with the complaint.
             return self._press(ask, "继续登记")
+        if f == Field.DUPLICATE_CHECK:
+            # Each simulated resident has a problem of their own: a ticket of their own.
+            self.expect.extra_turns += 1
+            return self._press(ask, "不是同一个问题", "不是")
         # No form open and no ticket.
         if e.cancelled:
             return None

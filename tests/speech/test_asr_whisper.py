@@ -35,6 +35,7 @@ from speech.asr_whisper import (
     is_garbage,
     load_whisper_model,
     to_simplified,
+    trim_window,
 )
 from speech.errors import CodecError, ModelBroken, ModelNotFound
 from speech.settings import AsrEngine, PhoneSettings, SettingsError, from_env
@@ -185,6 +186,26 @@ def test_engine_settings() -> None:
             from_env(bad)
 
 
+def test_window_settings() -> None:
+    assert from_env({}).whisper_window_pad_s == 1.5
+    assert from_env({"JIESU_WHISPER_WINDOW_PAD_S": "0"}).whisper_window_pad_s == 0.0
+    with pytest.raises(SettingsError):
+        from_env({"JIESU_WHISPER_WINDOW_PAD_S": "-1"})
+
+
+def test_trim_window_keeps_the_speech_and_the_padding() -> None:
+    import numpy as np
+
+    window = np.zeros((1, 80, 3000), np.float32)
+    window[0, :, :555] = np.random.default_rng(1).normal(size=(80, 555))
+    window[0, 3, 554] = 0.0  # a zero inside a frame of speech is still speech
+    assert trim_window(window, 150).shape == (1, 80, 706)  # 555 + 150, made even
+    assert trim_window(window, 0) is window  # 0 = Whisper's full window
+    assert trim_window(window, 5000).shape == (1, 80, 3000)  # never longer than given
+    assert trim_window(np.zeros((80, 3000), np.float32), 150).shape == (80, 150)
+    assert trim_window(window[..., :999], 150).shape[-1] == 706
+
+
 def test_auto_prefers_an_installed_vosk_model(tmp_path: Path) -> None:
     assert resolve_engine(PhoneSettings(vosk_model=str(tmp_path))) is AsrEngine.VOSK
     assert resolve_engine(PhoneSettings(vosk_model=str(tmp_path / "no"))) is AsrEngine.WHISPER
@@ -249,12 +270,14 @@ async def test_protocol_sequence_buffers_then_decodes_once() -> None:
     (call,) = eng.model.calls
     assert call["n"] == 16000 and call["language"] == "zh" and call["beam_size"] == 3
     assert call["initial_prompt"] == (DEFAULT_PROMPT or None)
+    assert call["max_new_tokens"] == 20 + 15  # a decoder loop cannot outlast the audio
     await rec.start(["确认", "不对", "[unk]"])  # next utterance: buffer reset, grammar in prompt
     await rec.accept(_tone(0.5))
     await rec.finish()
     assert (
         eng.model.calls[1]["n"] == 8000 and "确认、不对。" in eng.model.calls[1]["initial_prompt"]
     )
+    assert eng.model.calls[1]["max_new_tokens"] == 20 + 7
     await rec.close()
 
 
@@ -384,6 +407,20 @@ async def test_real_clip_is_recognised(real_factory: WhisperRecognizerFactory, c
     text = await transcribe_pcm(real_factory, load_audio(AUDIO / clip))
     assert text and to_simplified(text) == text
     assert cer(_manifest()[clip], text) < 0.35, text
+
+
+@needs_model
+def test_real_encoder_sees_the_trimmed_window() -> None:
+    import numpy as np
+
+    from speech.asr_whisper import load_whisper_engine
+
+    features = np.zeros((80, 3000), np.float32)
+    features[:, :300] = 0.5
+    trimmed = load_whisper_engine(MODEL_DIR, WhisperConfig(window_pad_s=1.0))
+    assert tuple(np.array(trimmed.model.encode(features)).shape)[:2] == (1, 200)
+    full = load_whisper_engine(MODEL_DIR, WhisperConfig(window_pad_s=0))
+    assert tuple(np.array(full.model.encode(features)).shape)[:2] == (1, 1500)
 
 
 @needs_model

@@ -170,7 +170,7 @@ class PostBack:
         try:
             # Read first: an earlier try (counted at its claim) may have posted and died
             # before marking it done, and the ticket may have been reopened since.
-            ticket = await client.get_request(job.ticket_id, staff=True)
+            ticket = await client.get_request(job.backend_ticket, staff=True)
             if _carries(ticket, answers):
                 log.info("survey of %s was already on the ticket", job.ticket_id)
                 await asyncio.to_thread(self.store.mark_posted, job)
@@ -182,7 +182,7 @@ class PostBack:
                 note += _KEPT_OPEN
                 log.info("ticket %s reopened meanwhile: survey posted as a note", job.ticket_id)
             await client.set_status(
-                job.ticket_id, status, note, ticket_attributes(answers), actor="jiesu-survey"
+                job.backend_ticket, status, note, ticket_attributes(answers), actor="jiesu-survey"
             )
         except BackendRejected as exc:
             log.error("survey of %s refused by the ticket backend: %s", job.ticket_id, exc)

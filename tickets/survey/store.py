@@ -1,7 +1,9 @@
 """Durable survey jobs, opt-outs and pending web messages (SQLAlchemy Core).
 
 Lives in the outbox database (``JIESU_DB_URL``), SQLite or PostgreSQL.  One
-job per ticket (primary key).  Claims are conditional UPDATEs with a lease,
+job per ticket and resident: the filer's job is keyed by the ticket id (primary
+key ``ticket_id``); a co-reporter's by the reference of their co-report, with the
+ticket in ``ticket`` (:attr:`SurveyJob.backend_ticket` is the ticket either way).  Claims are conditional UPDATEs with a lease,
 like :mod:`tickets.outbox`, so with several gateways each due job is
 delivered by exactly one of them.  Synchronous: call from a thread.
 """
@@ -105,6 +107,8 @@ jobs_table = sa.Table(
     sa.Column("postback_claimed_until", sa.Float, nullable=False, server_default="0"),
     sa.Column("postback_token", sa.String(40), nullable=True),
     sa.Column("postback_error", sa.Text, nullable=True),
+    # The ticket a co-reporter's job is about (NULL: the job's key is the ticket id).
+    sa.Column("ticket", sa.String(60), nullable=True, index=True),
 )
 optouts_table = sa.Table(
     "survey_optouts",
@@ -134,6 +138,8 @@ class NewSurvey:
     category: str = ""
     summary: str = ""
     submitted_at: float = 0.0
+    #: For a co-reporter: the ticket, while ``ticket_id`` is the co-report's reference.
+    ticket: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,12 @@ class SurveyJob:
     postback: PostbackStatus | None = None
     postback_attempts: int = 0
     postback_token: str | None = None
+    ticket: str = ""
+
+    @property
+    def backend_ticket(self) -> str:
+        """The ticket this survey is about (its answers are posted there)."""
+        return self.ticket or self.ticket_id
 
 
 def _job(row: Any) -> SurveyJob:
@@ -197,6 +209,7 @@ def _job(row: Any) -> SurveyJob:
         postback=PostbackStatus(row["postback"]) if row["postback"] else None,
         postback_attempts=row["postback_attempts"],
         postback_token=row["postback_token"],
+        ticket=row["ticket"] or "",
     )
 
 
@@ -303,6 +316,7 @@ class SurveyStore:
             "attempts": 0,
             "due_at": due_at,
             "claimed_until": 0.0,
+            "ticket": new.ticket.upper() or None,
         }
         try:
             with self.engine.begin() as conn:
@@ -361,7 +375,10 @@ class SurveyStore:
             result = conn.execute(
                 jobs_table.update()
                 .where(
-                    jobs_table.c.ticket_id == ticket_id.upper(),
+                    sa.or_(
+                        jobs_table.c.ticket_id == ticket_id.upper(),
+                        jobs_table.c.ticket == ticket_id.upper(),
+                    ),
                     jobs_table.c.status.in_(_CANCELLABLE),
                 )
                 .values(status=CANCELLED, last_error=reason[:500], claimed_until=0.0)

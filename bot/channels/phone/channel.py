@@ -42,7 +42,7 @@ log = logging.getLogger("jiesu.phone")
 WARM_PROMPTS = [
     P.GREETING, P.NO_INPUT + P.GREETING_QUESTION, P.NOT_UNDERSTOOD, P.GOODBYE_NO_INPUT,
     P.GOODBYE_SILENT, P.SYSTEM_BUSY, P.TRANSFER, P.TRANSFER_UNAVAILABLE, P.ANYTHING_ELSE,
-    P.GOODBYE,
+    P.GOODBYE, P.LINES_BUSY,
 ]  # fmt: skip
 
 
@@ -75,6 +75,9 @@ class PhoneService:
         self.flows: dict[str, CallFlow] = {}
         self.finished: asyncio.Queue[CallFlow] = asyncio.Queue()
         self._executor: ThreadPoolExecutor | None = None
+        self.capacity = conversation_capacity(settings, recognizers)
+        #: Calls answered with the busy message since start (beyond :attr:`capacity`).
+        self.turned_away = 0
 
     @classmethod
     async def create(cls, settings: PhoneSettings, rasa: RasaClient) -> PhoneService:
@@ -103,6 +106,9 @@ class PhoneService:
             self._executor.shutdown(wait=False)
 
     async def _on_call(self, call: Call) -> None:
+        if len(self.flows) >= self.capacity:
+            await self._turn_away(call)
+            return
         flow = CallFlow(call, self.deps)
         self.flows[call.call_id] = flow
         log.info("call %s from %s", call.call_id, call.remote_user or "unknown")
@@ -111,6 +117,25 @@ class PhoneService:
         finally:
             self.flows.pop(call.call_id, None)
             self.finished.put_nowait(flow)
+
+    async def _turn_away(self, call: Call) -> None:
+        """Beyond capacity: a polite busy message instead of silence, then hang up."""
+        self.turned_away += 1
+        log.warning("call %s turned away: %d conversations (capacity %d)",
+                    call.call_id, len(self.flows), self.capacity)  # fmt: skip
+        try:
+            pcm = await self.deps.tts.synthesize(P.LINES_BUSY)
+        except SpeechError:
+            log.exception("TTS failed for the busy message")
+        else:
+            if not call.ended.is_set():
+                done: asyncio.Future[Any] = call.play(pcm).done
+                ended: asyncio.Future[Any] = asyncio.ensure_future(call.ended.wait())
+                try:
+                    await asyncio.wait([done, ended], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    ended.cancel()
+        await call.hangup("busy")
 
     async def call_out(
         self,
@@ -143,6 +168,20 @@ class PhoneService:
 
         self.ua.spawn(_run())
         return flow
+
+
+def conversation_capacity(settings: PhoneSettings, recognizers: RecognizerFactory) -> int:
+    """How many calls get the full dialogue at once (the rest hear the busy message).
+
+    ``JIESU_SIP_MAX_CONVERSATIONS`` when set, else the recogniser's own capacity (a
+    fixed-cost decoder such as Whisper reports one), else every call SIP accepts.
+    """
+    if settings.max_conversations:
+        return min(settings.max_conversations, settings.max_calls)
+    own = getattr(recognizers, "conversation_capacity", None)
+    if isinstance(own, int) and own > 0:
+        return min(own, settings.max_calls)
+    return settings.max_calls
 
 
 class PhoneChannel:

@@ -19,6 +19,7 @@ __all__ = [
     "GOODBYE_SILENT",
     "GREETING",
     "GO_AHEAD",
+    "LINES_BUSY",
     "GREETING_QUESTION",
     "NOT_UNDERSTOOD",
     "NO_INPUT",
@@ -47,6 +48,10 @@ GOODBYE_NO_INPUT = (
 )
 GOODBYE_SILENT = "一直没有听到您的声音，请稍后再拨12345。再见。"
 SYSTEM_HOLD = "抱歉，系统有点忙，请您稍等，不要挂机。"
+LINES_BUSY = (
+    "您好，这里是12345市民服务热线。现在来电较多，线路繁忙，请您稍后再拨，"
+    "也可以在网页或Telegram上留言反映。感谢您的耐心，再见。"
+)
 SYSTEM_BUSY = "抱歉，系统繁忙。您反映的内容我们会记录下来，工作人员会尽快回电。再见。"
 TRANSFER = "正在为您转接人工服务，请稍候。"
 TRANSFER_UNAVAILABLE = "抱歉，人工坐席暂时无法接通。您反映的问题我们已记录，工作人员会尽快回电。"

@@ -171,6 +171,25 @@ async def test_two_calls_at_once(make_phone, rasa_backend, scenario_dir: Path) -
     assert len({p.ssrc for p in recorder.packets}) == 2
 
 
+async def test_a_call_beyond_capacity_hears_the_busy_message(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认"], max_conversations=1)
+    segments = [Silence(0.4), Speech(COMPLAINT), Silence(2.5), Speech(ADDRESS), Silence(3.0),
+                Speech("确认"), Silence(8)]  # fmt: skip
+    recorder, _ = await _call(scenario_dir, service, segments, "bot", calls=2)
+    await _wait_finished(service, 1)
+    assert service.turned_away == 1
+    (sender,) = _senders(rasa_backend)  # the other call never reached Rasa
+    assert rasa_backend.messages(sender) == [COMPLAINT, ADDRESS, "/affirm"]
+    by_ssrc: dict[int, int] = {}
+    for p in recorder.packets:
+        by_ssrc[p.ssrc] = by_ssrc.get(p.ssrc, 0) + 1
+    assert len(by_ssrc) == 2, "both callers heard the bot (one of them the busy message)"
+    # the busy message is a few seconds of speech, then the bot hangs up
+    assert 2 * 50 <= min(by_ssrc.values()) < max(by_ssrc.values())
+
+
 async def test_transfer_to_human_uses_refer(make_phone, rasa_backend, scenario_dir: Path) -> None:
     queue = "sip:queue@127.0.0.1:5999"
     service, _ = await make_phone(["我要转人工"], transfer_uri=queue)

@@ -1,0 +1,228 @@
+"""Is this new complaint a ticket that is already open?  Pure functions, no I/O.
+
+A new report and an open ticket are the same problem when all three hold:
+
+1. **same category** — the same taxonomy leaf (``service_code``);
+2. **same place** — within :data:`RADIUS_M` metres when both carry coordinates,
+   otherwise the same community (小区/园/里/村) or, for addresses on a road, the same
+   road (and never two different districts);
+3. **similar description** — cosine similarity of the *problem* texts (the address
+   words taken out, since the place is compared in 2.) at or above the embedder's
+   threshold (:func:`nlu.similarity.duplicate_threshold`).
+
+The candidates come from the ticket backend (open tickets of that service code); the
+action server asks, this module decides.  Measured in ``benchmarks/duplicate_eval.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nlu import extract_location, normalize_text
+from nlu.similarity import CharTfidfEmbedder, Embedder, cosine_matrix, duplicate_threshold
+
+__all__ = [
+    "RADIUS_M",
+    "Match",
+    "Place",
+    "Report",
+    "distance_m",
+    "find_duplicate",
+    "place_of",
+    "problem_text",
+    "report_from_open311",
+    "same_place",
+]
+
+#: Two reports with coordinates this close are at the same place (FixMyStreet's radius).
+RADIUS_M = 250.0
+_EARTH_M = 6_371_000.0
+_COMPOUND_SUFFIX = re.compile(r"(小区|社区|家园)$")
+# A compound name the address extractor did not take ("劲松八区北门"): last resort only.
+_LOOSE_COMMUNITY = re.compile(
+    r"([\u4e00-\u9fff]{2,8}?(?:小区|社区|花园|家园|公寓|苑|园|里|村|[一二三四五六七八九十\d]+区))"
+)
+_DISTRICTS = frozenset(
+    "东城区 西城区 朝阳区 海淀区 丰台区 石景山区 门头沟区 房山区 通州区 顺义区 昌平区 大兴区 "
+    "怀柔区 平谷区 密云区 延庆区".split()
+)
+_TRAILING = re.compile(r"^(的|这里|那里|这边|那边|附近|旁边|门口|对面|里面|内)+")
+# Contact details and the confidentiality answer, said in the same breath as the problem.
+_CONTACT = re.compile(
+    r"(我的)?(联系)?(电话|手机号?|联系方式)(号码)?(是|为)?[:：]?\s*\+?[\d\s-]{7,}"
+    r"|\+?\d[\d\s-]{6,}\d"
+    r"|(不需要|需要|不用|要|请)?(保密|匿名)"
+)
+# What introduces an address: "地点在", "位置是", "在".
+_LEADING = re.compile(r"[,，]?(地点|位置|地址)?(在|是)?$")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a report is, as far as it can be compared."""
+
+    district: str | None = None
+    community: str | None = None
+    road: str | None = None
+    lat: float | None = None
+    long: float | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """A new complaint, or an open ticket it may duplicate."""
+
+    service_code: str
+    description: str
+    place: Place
+    address: str | None = None
+    ticket_id: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """The open ticket a new report duplicates, and how similar they read."""
+
+    ticket_id: str
+    score: float
+    ticket: Report
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _key(name: str | None) -> str | None:
+    return normalize_text(name).replace(" ", "") if name else None
+
+
+def place_of(
+    address: str | None,
+    lat: float | None = None,
+    long: float | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Place:
+    """The comparable place of an address: the ticket's parsed parts, else parsed here."""
+    attrs = attributes or {}
+    district = attrs.get("address_district") or None
+    community = attrs.get("address_community") or None
+    road = attrs.get("address_road") or None
+    if not (community or road) and address and not address.startswith("（"):
+        loc = extract_location(normalize_text(address))
+        if loc is not None:
+            district = district or loc.district
+            community, road = loc.community, loc.road
+        else:
+            community = _loose_community(normalize_text(address))
+    return Place(_key(district), _key(community), _key(road), lat, long)
+
+
+def _loose_community(text: str) -> str | None:
+    """ "劲松八区" out of "劲松八区北门" when the extractor found no address at all."""
+    for district in _DISTRICTS:
+        text = text.replace(district, " ")
+    found = _LOOSE_COMMUNITY.search(text.replace(" ", "，"))
+    return found.group(1) if found else None
+
+
+def same_place(a: Place, b: Place, radius_m: float = RADIUS_M) -> bool:
+    """Same spot: within ``radius_m`` by coordinates, else the same community or road."""
+    if None not in (a.lat, a.long, b.lat, b.long):
+        return distance_m(a.lat, a.long, b.lat, b.long) <= radius_m  # type: ignore[arg-type]
+    if a.district and b.district and a.district != b.district:
+        return False
+    if a.community and b.community:
+        return _same_name(a.community, b.community)
+    if a.road and b.road and not (a.community or b.community):
+        return a.road == b.road
+    return False
+
+
+def _same_name(a: str, b: str) -> bool:
+    """ "龙泽苑" and "龙泽苑东区" are one compound; "望京西园三区" and "四区" are not."""
+    a, b = _COMPOUND_SUFFIX.sub("", a), _COMPOUND_SUFFIX.sub("", b)
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 3 and long_.startswith(short)
+
+
+def problem_text(description: str, address: str | None = None) -> str:
+    """The description without its address words (the place is compared on its own)."""
+    text = _CONTACT.sub(" ", normalize_text(description))
+    if address:
+        text = text.replace(normalize_text(address), " ")
+    loc = extract_location(text)
+    if loc is not None and loc.full:
+        head, _, tail = text.partition(loc.full)
+        text = f"{_LEADING.sub('', head)} {_TRAILING.sub('', tail)}"
+    text = text.strip()
+    return text or normalize_text(description)
+
+
+def report_from_open311(request: Mapping[str, Any]) -> Report:
+    """A :class:`Report` from an Open311 ``requests.json`` element (staff view or public)."""
+
+    def _num(key: str) -> float | None:
+        raw = request.get(key)
+        try:
+            return float(raw) if raw not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    address = request.get("address") or request.get("address_string") or None
+    attributes = request.get("attributes")
+    return Report(
+        service_code=str(request.get("service_code") or ""),
+        description=str(request.get("description") or ""),
+        place=place_of(
+            address,
+            _num("lat"),
+            _num("long"),
+            attributes if isinstance(attributes, Mapping) else None,
+        ),
+        address=address,
+        ticket_id=str(request.get("service_request_id") or ""),
+    )
+
+
+def find_duplicate(
+    report: Report,
+    open_tickets: Sequence[Report],
+    embedder: Embedder | None = None,
+    threshold: float | None = None,
+) -> Match | None:
+    """The most similar open ticket of the same category at the same place, or None.
+
+    Args:
+        report: The new complaint.
+        open_tickets: Open tickets to compare with (any category, any place).
+        embedder: Text embedder; the character TF-IDF one by default.
+        threshold: Similarity needed; the embedder's own threshold by default.
+    """
+    embedder = embedder or CharTfidfEmbedder()
+    limit = duplicate_threshold(embedder) if threshold is None else threshold
+    near = [
+        t
+        for t in open_tickets
+        if t.service_code == report.service_code and same_place(report.place, t.place)
+    ]
+    if not near:
+        return None
+    scores = cosine_matrix(
+        embedder,
+        [problem_text(report.description, report.address)],
+        [problem_text(t.description, t.address) for t in near],
+    )[0]
+    best = int(scores.argmax())
+    if float(scores[best]) < limit:
+        return None
+    return Match(near[best].ticket_id, float(scores[best]), near[best])
