@@ -40,6 +40,7 @@ __all__ = [
     "HeldTurn",
     "HeldTurns",
     "SenderLocks",
+    "StackDown",
     "TurnSender",
     "push_parked",
     "replay_held",
@@ -288,6 +289,11 @@ async def replay_held(
     return out
 
 
+class StackDown(RasaUnavailable):
+    """Rasa could not take the turn because part of the stack is down (not the turn's
+    fault: the replay waits and does not count an attempt)."""
+
+
 class TurnSender(Protocol):
     """What replays need from Rasa (``RasaClient``, or one that also checks the actions)."""
 
@@ -332,7 +338,7 @@ async def replay_round(held: HeldTurns, rasa: TurnSender, deliver: Deliver) -> i
                 try:
                     replies = await rasa.send(sender, turn.text, turn.metadata)
                 except RasaUnavailable as exc:
-                    if not await rasa.ready():
+                    if isinstance(exc, StackDown) or not await rasa.ready():
                         log.info("replay paused, Rasa unavailable: %s", exc)
                         return done
                     # Rasa is up but fails on this turn: count it, let the others go on.

@@ -22,6 +22,7 @@ from bot.channels.held_turns import (
     HELD_TURNS,
     Deliver,
     HeldTurns,
+    StackDown,
     replay_held,
     replay_loop,
 )
@@ -118,7 +119,7 @@ class CheckedRasa:
         if replies:
             return replies
         if not await self._actions_up():
-            raise RasaUnavailable("empty reply while the action server is down")
+            raise StackDown("empty reply while the action server is down")
         # It may have come back between Rasa's failed call and our check: once more.
         return await rasa.send(sender, text, metadata)
 
