@@ -159,6 +159,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "JIESU_SIP_PORT": "0",
             "TELEGRAM_BOT_TOKEN": "",
             "JIESU_SURVEY_DELAY": "3600",
+            # The same four complaints every round: no "is this the same problem?" question.
+            "JIESU_DUPLICATE_CHECK": "off",
         }
         for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
             env.pop(key, None)
