@@ -123,6 +123,9 @@ async def _round(
     await asyncio.gather(*(o.wait() for o in opened))
     proc = stack.child(child)
     assert proc.pid is not None
+    # Kill a child that has been healthy for stable_s: one killed sooner counts as a crash
+    # loop and is restarted after a longer backoff, on purpose.
+    await asyncio.to_thread(_wait_stable, proc, stack.stable_s)
     t0 = time.monotonic()
     os.kill(proc.pid, signal.SIGKILL)
     killed.set()
@@ -137,6 +140,14 @@ async def _round(
         if ticket and text[:6] in ticket["description"] and address[:6] in ticket["address"]:
             kept += 1
     return healed, kept, n
+
+
+def _wait_stable(proc: Any, stable_s: float, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.up_since is not None and time.monotonic() - proc.up_since >= stable_s:
+            return
+        time.sleep(0.2)
 
 
 def _wait_spare_ready(rasa: Any, timeout_s: float = 120.0) -> None:
