@@ -1,7 +1,7 @@
 """Simulated residents against the real stack: rate per invariant and per behaviour.
 
     python benchmarks/dialogue_sim.py --conversations 2000 [--seed N] [--tipdm PATH]
-        [--jobs K] [--gateway URL --rasa URL --desk-key KEY] [--out DIR]
+        [--jobs K] [--gateway URL --rasa URL --desk-key KEY --rasa-token T] [--out DIR]
 
 Without ``--gateway`` the stack is started here (temporary data dir, the model
 from ``JIESU_MODEL`` or the newest ``models/jiesu-*.tar.gz``).  Failing
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -52,6 +53,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gateway", help="a running gateway, e.g. http://127.0.0.1:8080")
     p.add_argument("--rasa", help="its Rasa server, e.g. http://127.0.0.1:5005")
     p.add_argument("--desk-key", default="sim-desk-key")
+    p.add_argument(
+        "--rasa-token",
+        default=os.environ.get("JIESU_RASA_TOKEN", ""),
+        help="Rasa's --auth-token (default: JIESU_RASA_TOKEN)",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "results" / "dialogue_sim")
     return p.parse_args(argv)
 
@@ -164,7 +170,12 @@ def main(argv: list[str] | None = None) -> None:
         if not args.rasa:
             sys.exit("--gateway needs --rasa (the tracker tells which field is asked)")
         asyncio.run(
-            _run(StackUrls(args.gateway.rstrip("/"), args.rasa.rstrip("/"), args.desk_key), args)
+            _run(
+                StackUrls(
+                    args.gateway.rstrip("/"), args.rasa.rstrip("/"), args.desk_key, args.rasa_token
+                ),
+                args,
+            )
         )
         return
     with tempfile.TemporaryDirectory(prefix="jiesu-sim-") as tmp:

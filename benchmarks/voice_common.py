@@ -59,6 +59,8 @@ async def phone_service(
     fake = FakeRasa()
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
+    # Every simulated caller comes from 127.0.0.1: no per-source INVITE limit here.
+    overrides.setdefault("invite_burst", 100_000)
     settings = PhoneSettings(sip_host="127.0.0.1", sip_port=0, tts_cache_dir="", **overrides)
     async with ClientSession() as session:
         rasa = RasaClient(str(server.make_url("")), session)

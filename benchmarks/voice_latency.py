@@ -358,7 +358,8 @@ async def real_mode(calls: int, concurrency: int, end_ms: int) -> list[float]:
         print(f"real stack up in {time.monotonic() - t0:.0f} s (Rasa :{cfg.rasa_port}, actions "
               f":{cfg.action_port}, gateway+desk :{cfg.port})")  # fmt: skip
         settings = PhoneSettings(sip_host="127.0.0.1", sip_port=0, tts_cache_dir="",
-                                 end_silence_ms=end_ms, no_input_s=30)  # fmt: skip
+                                 end_silence_ms=end_ms, no_input_s=30,
+                                 invite_burst=100_000)  # fmt: skip
         scripts = [complaint_turns(i) for i in range(calls)]
         async with aiohttp.ClientSession() as http:
             rasa = TimedRasa(cfg.rasa_url, http, timeout_s=60)
@@ -501,7 +502,8 @@ async def whisper_mode(calls: int, concurrency: int, end_ms: int, beam: int = 5)
     if not (AUDIO / "manifest.jsonl").is_file():
         raise SystemExit(f"no clips in {AUDIO} (the shared audio set)")
     settings = PhoneSettings(sip_host="127.0.0.1", sip_port=0, tts_cache_dir="",
-                             end_silence_ms=end_ms, no_input_s=30, whisper_beam_size=beam)  # fmt: skip
+                             end_silence_ms=end_ms, no_input_s=30, whisper_beam_size=beam,
+                             invite_burst=100_000)  # fmt: skip
     t0 = time.monotonic()
     recognizers = await shared_recognizer_factory(settings)
     print(f"recogniser: {resolve_engine(settings).value} {settings.whisper_model}, beam "

@@ -17,7 +17,6 @@ idempotency rules); staff merge and split tickets with ``POST requests/{id}/merg
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from aiohttp import web
 
 from desk.coreporters import ReporterNotFound, co_report, merge, split
 from desk.store import DeskStore, InvalidTransition, NewTicket, Ticket, TicketNotFound
+from hotline.secret_keys import constant_time_equal
 
 __all__ = ["DeskApi", "StatusListener"]
 
@@ -40,6 +40,16 @@ DEFAULT_PAGE, MAX_PAGE = 100, 1000
 def _error(status: int, code: int, description: str) -> web.Response:
     """Open311 error shape: a list of {code, description}."""
     return web.json_response([{"code": code, "description": description}], status=status)
+
+
+async def _form(request: web.Request) -> Any:
+    """The request's form fields, or ``None`` when the body is not a form that parses
+    (a multipart body without a boundary, broken encodings…)."""
+    try:
+        return await request.post()
+    except (ValueError, AssertionError, UnicodeDecodeError, LookupError) as exc:
+        log.info("unreadable form from %s: %s", request.remote, exc)
+        return None
 
 
 def _attributes(form: Any) -> dict[str, str]:
@@ -94,7 +104,7 @@ class DeskApi:
     def _is_staff(self, request: web.Request, form: Any = None) -> bool:
         key = request.query.get("api_key") or (form.get("api_key") if form else None) or ""
         key = key or request.headers.get("X-Api-Key", "")
-        return bool(key) and hmac.compare_digest(str(key), self.api_key)
+        return constant_time_equal(key, self.api_key)
 
     async def list_services(self, request: web.Request) -> web.Response:
         return web.json_response(self.services)
@@ -126,7 +136,9 @@ class DeskApi:
         return web.json_response([t.to_open311(staff=staff, tz=self.store.tz) for t in tickets])
 
     async def post_request(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return _error(400, 400, "body must be application/x-www-form-urlencoded fields")
         if not self._is_staff(request, form):
             return _error(403, 403, "api_key missing or wrong")
         service_code = str(form.get("service_code") or "")
@@ -188,7 +200,9 @@ class DeskApi:
         return web.json_response(body, status=201 if created else 200)
 
     async def post_status(self, request: web.Request) -> web.Response:
-        form = await request.post()
+        form = await _form(request)
+        if form is None:
+            return _error(400, 400, "body must be application/x-www-form-urlencoded fields")
         if not self._is_staff(request, form):
             return _error(403, 403, "api_key missing or wrong")
         srid = request.match_info["srid"]

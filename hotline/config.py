@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+from hotline.secret_keys import DESK_KEY_FILE, read_secret_file
 from hotline.timezone import DEFAULT_TIMEZONE, TIMEZONE_VARIABLE, zone
 
 __all__ = ["Config", "ConfigError", "load_config", "PROJECT_ROOT"]
@@ -81,13 +82,17 @@ class Config:
     rasa_port: int = 5005
     action_port: int = 5055
     rasa_timeout_s: float = 30.0
+    # Rasa's --auth-token for its HTTP API (set by the supervisor for its children).
+    rasa_token: str = ""
     # Ticket backend (Open311 GeoReport v2).  Empty = the embedded desk.
     open311_url: str = ""
     open311_api_key: str = ""
     open311_jurisdiction: str = ""
     # Embedded desk.
     desk_db_url: str = ""
-    desk_api_key: str = "change-me-desk-key"
+    # Staff key: JIESU_DESK_API_KEY, else the one generated at first start
+    # (<data dir>/secrets/desk_api_key, hotline.secret_keys); "" = none yet.
+    desk_api_key: str = ""
     ticket_prefix: str = "BJ"
     # Outbox: durable delivery of confirmed complaints.
     outbox_db_url: str = ""
@@ -104,8 +109,19 @@ class Config:
     log_level: str = "INFO"
     # Longest message a channel passes to the assistant (longer: asked to split).
     max_message_chars: int = 4000
+    # Web chat turns per sender: a burst, then this many per minute (then 429, politely).
+    web_chat_burst: int = 30
+    web_chat_rate_per_min: int = 60
     # Offer an open ticket of the same problem before filing (JIESU_DUPLICATE_CHECK=off: never).
     duplicate_check: bool = True
+
+    def exposed_secrets(self, env: Mapping[str, str]) -> dict[str, str]:
+        """Each secret a server of this stack checks, by variable ("" = feature off)."""
+        return {
+            "JIESU_DESK_API_KEY": self.desk_api_key if self.embedded_desk else "",
+            "JIESU_WEBHOOK_KEY": env.get("JIESU_WEBHOOK_KEY", ""),
+            "TELEGRAM_WEBHOOK_SECRET": env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        }
 
     @property
     def tz(self) -> tzinfo:
@@ -162,11 +178,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         rasa_port=rasa_port,
         action_port=env_int(e, "JIESU_ACTION_PORT", 5055),
         rasa_timeout_s=env_float(e, "JIESU_RASA_TIMEOUT", 30.0),
+        rasa_token=_str(e, "JIESU_RASA_TOKEN", ""),
         open311_url=_str(e, "JIESU_OPEN311_URL", ""),
         open311_api_key=_str(e, "JIESU_OPEN311_API_KEY", ""),
         open311_jurisdiction=_str(e, "JIESU_OPEN311_JURISDICTION", ""),
         desk_db_url=_str(e, "JIESU_DESK_DB_URL", ""),
-        desk_api_key=_str(e, "JIESU_DESK_API_KEY", "change-me-desk-key"),
+        desk_api_key=_str(e, "JIESU_DESK_API_KEY", "") or read_secret_file(data_dir, DESK_KEY_FILE),
         ticket_prefix=_str(e, "JIESU_TICKET_PREFIX", "BJ"),
         outbox_db_url=_str(e, "JIESU_DB_URL", ""),
         tracker_url=_str(e, "JIESU_TRACKER_URL", ""),
@@ -178,6 +195,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=_str(e, TIMEZONE_VARIABLE, DEFAULT_TIMEZONE),
         log_level=_str(e, "JIESU_LOG_LEVEL", "INFO"),
         max_message_chars=env_int(e, "JIESU_MAX_MESSAGE_CHARS", 4000),
+        web_chat_burst=env_int(e, "JIESU_WEB_CHAT_BURST", 30, minimum=1),
+        web_chat_rate_per_min=env_int(e, "JIESU_WEB_CHAT_RATE_PER_MIN", 60, minimum=1),
         duplicate_check=_str(e, "JIESU_DUPLICATE_CHECK", "on").lower()
         not in ("off", "0", "no", "false"),
     )

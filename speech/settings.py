@@ -66,6 +66,13 @@ class PhoneSettings:
     # JIESU_SIP_ANSWER_DELAY_S: ring time before answering.
     answer_delay_s: float = 0.0
     # JIESU_SIP_NO_INPUT_S: silence before a reprompt.
+    # JIESU_SIP_INVITE_BURST / JIESU_SIP_INVITE_RATE_PER_MIN: new INVITEs one source
+    # address may send (a burst, then per minute); more are answered 503 + Retry-After.
+    invite_burst: int = 10
+    invite_rate_per_min: int = 30
+    # JIESU_SIP_RASA_RETRY_S: how long a call keeps retrying a turn while Rasa is down
+    # (the caller hears SYSTEM_HOLD once); after it, SYSTEM_BUSY and the call ends.
+    rasa_retry_s: float = 10.0
     no_input_s: float = 7.0
     # JIESU_SIP_REPROMPTS: reprompts after no input before a polite close.
     max_reprompts: int = 2
@@ -197,6 +204,11 @@ def from_env(env: Mapping[str, str]) -> PhoneSettings:
         max_conversations=_int(env, "JIESU_SIP_MAX_CONVERSATIONS", d.max_conversations, 0, 10_000),
         answer_delay_s=_float(env, "JIESU_SIP_ANSWER_DELAY_S", d.answer_delay_s),
         no_input_s=_float(env, "JIESU_SIP_NO_INPUT_S", d.no_input_s),
+        rasa_retry_s=_float(env, "JIESU_SIP_RASA_RETRY_S", d.rasa_retry_s),
+        invite_burst=_int(env, "JIESU_SIP_INVITE_BURST", d.invite_burst, 1, 1_000_000),
+        invite_rate_per_min=_int(
+            env, "JIESU_SIP_INVITE_RATE_PER_MIN", d.invite_rate_per_min, 1, 1_000_000
+        ),
         max_reprompts=_int(env, "JIESU_SIP_REPROMPTS", d.max_reprompts, 0, 10),
         end_silence_ms=_int(env, "JIESU_SIP_END_SILENCE_MS", d.end_silence_ms, 100, 5000),
         vad_mode=_int(env, "JIESU_SIP_VAD_MODE", d.vad_mode, 0, 3),

@@ -18,11 +18,14 @@ import pytest
 
 from bot.cli.supervisor import Stack
 from hotline.config import Config, load_config
+from tests.auxil.log_scan import leaks_in
 
 pytest_plugins = ["tests.auxil.telegram_fixtures", "tests.auxil.phone_fixtures"]
 
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 DESK_KEY = "test-desk-key"
+# Rasa's --auth-token in the test stack (its HTTP API, e.g. /conversations/…/tracker, needs it).
+RASA_TOKEN = "test-rasa-token"
 
 
 def free_port() -> int:
@@ -48,6 +51,10 @@ class RunningStack:
         return f"http://127.0.0.1:{self.config.rasa_port}"
 
     @property
+    def rasa_token(self) -> str:
+        return self.stack.rasa_token
+
+    @property
     def desk_url(self) -> str:
         return f"{self.gateway_url}/open311/v2"
 
@@ -69,6 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "JIESU_RASA_PORT": str(free_port()),
         "JIESU_ACTION_PORT": str(free_port()),
         "JIESU_DESK_API_KEY": DESK_KEY,
+        "JIESU_RASA_TOKEN": RASA_TOKEN,
         "JIESU_OUTBOX_POLL": "0.5",
         "JIESU_OUTBOX_MAX_BACKOFF": "1",
         "JIESU_DELIVERY_TIMEOUT": "3",
@@ -92,6 +100,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         yield RunningStack(st, cfg, env)
     finally:
         st.stop()
+    # After the run: no log the stack wrote may show a resident's number in clear.
+    leaks = leaks_in(data_dir / "logs")
+    assert not leaks, f"phone/ID numbers in clear in the stack's logs: {leaks[:10]}"
 
 
 class ChatSession:

@@ -42,7 +42,9 @@ class MessagePusher(Protocol):
         """Raise :class:`ChannelUnavailable` if nothing can be sent now."""
         ...
 
-    async def push(self, sender_id: str, messages: Sequence[BotMessage]) -> None:
+    async def push(
+        self, sender_id: str, messages: Sequence[BotMessage], at_most_once: bool = False
+    ) -> None:
         """Deliver ``messages`` to ``sender_id``; :class:`ChannelUnavailable` if not."""
         ...
 

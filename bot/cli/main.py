@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from bot.gateway.log_masking import install_masking_log_handler
 from hotline.config import PROJECT_ROOT, Config, load_config
+from tickets.log_privacy import install_masked_log_records
 
 __all__ = ["main"]
 
@@ -35,6 +37,7 @@ def _setup_logging(cfg: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install_masking_log_handler()
+    install_masked_log_records()  # tracebacks too (tickets/log_privacy.py)
 
 
 def cmd_up(args: argparse.Namespace, cfg: Config) -> int:
@@ -45,11 +48,14 @@ def cmd_up(args: argparse.Namespace, cfg: Config) -> int:
     from bot.cli.supervisor import Stack
     from bot.gateway.app import build_app
 
+    cfg = _secure(cfg)
     model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
     stack = Stack(cfg, model)
     print("starting the Rasa server and the action server …", flush=True)
     stack.start()
     try:
+        # The gateway runs here; the supervisor thread restarts Rasa and the action server.
+        cfg = dataclasses.replace(cfg, rasa_token=stack.rasa_token)
         app = build_app(cfg)
 
         async def announce(_app: web.Application) -> None:
@@ -70,11 +76,22 @@ def cmd_up(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
+def _secure(cfg: Config) -> Config:
+    from bot.cli.secure import secure_config
+    from hotline.secret_keys import InsecureExposure
+
+    try:
+        return secure_config(cfg)
+    except InsecureExposure as exc:
+        raise SystemExit(str(exc)) from exc
+
+
 def cmd_gateway(args: argparse.Namespace, cfg: Config) -> int:
     from aiohttp import web
 
     from bot.gateway.app import build_app
 
+    cfg = _secure(cfg)
     web.run_app(
         build_app(cfg),
         host=cfg.host,
@@ -148,7 +165,7 @@ def cmd_desk(args: argparse.Namespace, cfg: Config) -> int:
     if args.desk_cmd == "serve":
         from bot.cli.desk_server import serve_desk
 
-        serve_desk(cfg, args.port)
+        serve_desk(_secure(cfg), args.port)
         return 0
     if args.desk_cmd == "list":
         query = f"requests.json?status={args.status}" if args.status else "requests.json"

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from bot.channels import turns
 from bot.channels.phone import channel as channel_phone
 from bot.channels.telegram import channel as channel_telegram
 from bot.channels.web import routes as channel_web
@@ -51,7 +52,9 @@ async def _http_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100)
     session = aiohttp.ClientSession(connector=connector)
     app[HTTP_SESSION] = session
-    clients = [RasaClient(url, session, cfg.rasa_timeout_s) for url in cfg.rasa_urls]
+    clients = [
+        RasaClient(url, session, cfg.rasa_timeout_s, cfg.rasa_token) for url in cfg.rasa_urls
+    ]
     app[RASA_CLIENT] = clients[0] if len(clients) == 1 else RasaPool(clients)
     yield
     await session.close()
@@ -116,6 +119,7 @@ def build_app(config: Config) -> web.Application:
         app.router.add_routes(console.routes())
         app.cleanup_ctx.append(console.ctx)
     app.cleanup_ctx.append(_delivery_ctx)
+    turns.setup(app)
     health.setup(app)
     channel_web.setup(app)
     channel_telegram.setup(app)

@@ -60,10 +60,31 @@ def _normalise(raw: list[dict[str, Any]]) -> list[BotMessage]:
 class RasaClient:
     """Async client for one Rasa server; share one per process."""
 
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, timeout_s: float = 30.0):
+    def __init__(
+        self,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        timeout_s: float = 30.0,
+        token: str = "",
+    ):
+        """A client of the Rasa server at ``base_url``.
+
+        Args:
+            base_url: e.g. ``http://127.0.0.1:5005``.
+            session: The process's shared HTTP session.
+            timeout_s: Limit of one call.
+            token: Rasa's ``--auth-token``, sent as ``?token=`` on its HTTP API
+                (``JIESU_RASA_TOKEN``; the REST channel itself takes none).
+        """
         self._base = base_url.rstrip("/")
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._auth = {"token": token} if token else {}
+
+    @property
+    def auth_params(self) -> dict[str, str]:
+        """Query parameters that authenticate a call to Rasa's HTTP API (may be empty)."""
+        return dict(self._auth)
 
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -96,7 +117,9 @@ class RasaClient:
         url = f"{self._base}/conversations/{sender}/trigger_intent?output_channel=latest"
         body = {"name": intent, "entities": entities or {}}
         try:
-            async with self._session.post(url, json=body, timeout=self._timeout) as resp:
+            async with self._session.post(
+                url, json=body, params=self._auth, timeout=self._timeout
+            ) as resp:
                 if resp.status != 200:
                     raise RasaUnavailable(f"Rasa answered HTTP {resp.status}")
                 data = await resp.json(content_type=None)
@@ -117,7 +140,7 @@ class RasaClient:
         """True when the server has a model loaded."""
         try:
             async with self._session.get(
-                f"{self._base}/status", timeout=aiohttp.ClientTimeout(total=2)
+                f"{self._base}/status", params=self._auth, timeout=aiohttp.ClientTimeout(total=2)
             ) as resp:
                 if resp.status != 200:
                     return False

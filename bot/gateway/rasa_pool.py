@@ -63,7 +63,12 @@ class RasaPool(RasaClient):
         if not clients:
             raise ValueError("a Rasa pool needs at least one server")
         first = clients[0]
-        super().__init__(first.base_url, first._session, first._timeout.total or 30.0)
+        super().__init__(
+            first.base_url,
+            first._session,
+            first._timeout.total or 30.0,
+            first.auth_params.get("token", ""),
+        )
         self.clients = list(clients)
         self.urls = [c.base_url for c in self.clients]
         self._retry_after = retry_after_s

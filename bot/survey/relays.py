@@ -75,7 +75,8 @@ class SurveyRelays:
             await asyncio.to_thread(self._replace_pending, job.sender_id, messages)
             return
         try:
-            await pusher.push(job.sender_id, messages)
+            # A survey question may be skipped, never asked twice (docs/telegram.md).
+            await pusher.push(job.sender_id, messages, at_most_once=True)
         except ChannelUnavailable as exc:
             raise SurveyDeferred(f"{channel}: {exc}") from exc
 
@@ -90,7 +91,9 @@ class SurveyRelays:
         url = f"{base}/conversations/{urllib.parse.quote(sender, safe=':')}/tracker"
         try:
             async with self.app[HTTP_SESSION].get(
-                url, params={"include_events": "NONE"}, timeout=aiohttp.ClientTimeout(total=10)
+                url,
+                params={"include_events": "NONE", **self.app[RASA_CLIENT].auth_params},
+                timeout=aiohttp.ClientTimeout(total=10),
             ) as resp:
                 if resp.status != 200:
                     raise SurveyDeferred(f"Rasa tracker answered HTTP {resp.status}")

@@ -17,21 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 
+from bot.channels.held_turns import HELD_TURNS
 from bot.gateway.app_keys import CONFIG, DESK_API, HTTP_SESSION, OUTBOX
 from bot.gateway.errors import json_error
 from bot.survey.relays import SurveyRelays
 from bot.survey.scheduler import SurveyScheduler
 from bot.survey.ticket_events import ResolvedPoller, TicketEvents
 from hotline.channels import prefixed_sender
+from hotline.secret_keys import constant_time_equal
 from tickets.open311_client import configured_client
 from tickets.survey.postback import PostBack
 from tickets.survey.settings import SurveySettings
@@ -54,9 +56,12 @@ async def get_pending(request: web.Request) -> web.Response:
             400, "invalid_sender", f"sender must be a non-empty string ≤ {MAX_SENDER_LEN}"
         )
     store = request.app[SURVEY_STORE]
-    messages = await asyncio.to_thread(
-        store.take_pending, prefixed_sender("web", sender), time.time()
-    )
+    sender_id = prefixed_sender("web", sender)
+    messages: list[Any] = []
+    held = request.app.get(HELD_TURNS)
+    if held is not None:  # answers to turns held while Rasa was down
+        messages.extend(await asyncio.to_thread(held.take_answers, sender_id, time.time()))
+    messages.extend(await asyncio.to_thread(store.take_pending, sender_id, time.time()))
     return web.json_response({"messages": messages})
 
 
@@ -77,7 +82,7 @@ async def get_stats(request: web.Request) -> web.Response:
 async def post_run_due(request: web.Request) -> web.Response:
     key = request.headers.get("X-Api-Key") or request.query.get("api_key", "")
     expected = request.app[CONFIG].desk_api_key
-    if not key or not hmac.compare_digest(key.encode(), expected.encode()):
+    if not constant_time_equal(key, expected):
         return json_error(403, "forbidden", "api_key missing or wrong")
     report = await request.app[SURVEY_SCHEDULER].run_due()
     return web.json_response(report.as_dict())

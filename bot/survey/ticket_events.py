@@ -31,6 +31,7 @@ from aiohttp import web
 from bot.gateway.errors import json_error
 from bot.survey.scheduler import SurveyScheduler
 from desk.store import Ticket
+from hotline.secret_keys import constant_time_equal
 from tickets.errors import TicketBackendError, UnknownReference
 from tickets.open311_client import Open311Client
 from tickets.outbox import DELIVERED, Outbox, OutboxEntry, outbox_table
@@ -66,9 +67,8 @@ def verify_webhook(key: str, body: bytes, headers: Mapping[str, str]) -> bool:
         return False
     signature = headers.get(SIGNATURE_HEADER, "")
     if signature:
-        return hmac.compare_digest(signature, sign(key, body))
-    given = headers.get(KEY_HEADER, "")
-    return bool(given) and hmac.compare_digest(given.encode(), key.encode())
+        return constant_time_equal(signature, sign(key, body))
+    return constant_time_equal(headers.get(KEY_HEADER, ""), key)
 
 
 def _new_survey(entry: OutboxEntry, ticket_id: str) -> NewSurvey:

@@ -218,7 +218,7 @@ def parse_message(data: bytes) -> SipMessage:
 
 
 def _start_line(line: str) -> SipMessage:
-    parts = line.strip().split(" ", 2)
+    parts = line.lstrip().rstrip("\r\n").split(" ", 2)
     if len(parts) < 3:
         raise SipParseError(f"malformed start line {line[:60]!r}")
     if parts[0] == "SIP/2.0":
@@ -230,7 +230,7 @@ def _start_line(line: str) -> SipMessage:
             raise SipParseError("status code out of range")
         return SipMessage(status=status, reason=parts[2])
     method, uri, version = parts
-    if version.strip() != "SIP/2.0" or not _TOKEN.match(method) or ":" not in uri:
+    if version != "SIP/2.0" or not _TOKEN.match(method) or ":" not in uri:
         raise SipParseError(f"malformed request line {line[:60]!r}")
     return SipMessage(method=method.upper(), uri=uri)
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import cast
 
+from hotline.throttle import ChatThrottle, Verdict
 from speech.clock import Clock, MonotonicClock
 from speech.errors import SdpError, SipError, SipParseError
 from speech.settings import PhoneSettings
@@ -33,6 +34,7 @@ from speech.sip.response import build_response, lenient_reply
 from speech.sip.rtp_session import DtmfIn, MediaSession, Pacer
 from speech.sip.sdp import answer_direction, build_sdp, negotiate, parse_sdp
 from speech.sip.transaction import T1, T2, ClientTransactions
+from speech.sip.validate import request_problem
 
 __all__ = ["CallHandler", "SipUA"]
 
@@ -81,6 +83,10 @@ class SipUA(asyncio.DatagramProtocol):
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_rtp = settings.rtp_port_min
         self._acks: dict[str, tuple[bytes, Addr]] = {}
+        # New INVITEs per source address (a flood gets 503, see _on_invite).
+        self._invite_limit = ChatThrottle(
+            settings.invite_burst, settings.invite_rate_per_min, self.clock.now
+        )
 
     # -- lifecycle --------------------------------------------------------
     async def start(self) -> None:
@@ -185,6 +191,13 @@ class SipUA(asyncio.DatagramProtocol):
     # -- requests -----------------------------------------------------------
     def _on_request(self, msg: SipMessage, addr: Addr) -> None:
         method = msg.method
+        problem = request_problem(msg)
+        if problem is not None:
+            status, reason, headers = problem
+            log.info("refused %s from %s: %d %s", method, addr, status, reason)
+            if method != "ACK":  # an ACK is never answered
+                self._reply(msg, addr, status, reason=reason, headers=headers)
+            return
         call = self.calls.get(msg.call_id)
         if method == "INVITE":
             self._on_invite(msg, addr, call)
@@ -231,6 +244,10 @@ class SipUA(asyncio.DatagramProtocol):
             return
         if call is not None or parse_name_addr(msg.get("To")).tag:
             self._on_reinvite(msg, addr, call)
+            return
+        if self._invite_limit.check(addr[0]) is not Verdict.ALLOW:
+            log.info("INVITE flood from %s: 503", addr[0])
+            self._reply(msg, addr, 503, headers=[("Retry-After", "30")])
             return
         if len(self.calls) + len(self._invites) >= self.settings.max_calls:
             self._reply(msg, addr, 486)

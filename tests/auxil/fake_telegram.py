@@ -91,6 +91,8 @@ class FakeBotApi:
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[Json, bytes]] = {}
         self._failures: dict[str, list[int]] = defaultdict(list)
+        self._stalls: dict[str, int] = defaultdict(int)
+        self._never = asyncio.Event()
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -141,6 +143,11 @@ class FakeBotApi:
     def fail_next(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with 429 and ``retry_after``."""
         self._failures[method].extend([retry_after] * times)
+
+    def stall_next(self, method: str, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` (a message is delivered) but
+        never answer them: the client times out not knowing whether they arrived."""
+        self._stalls[method] += times
 
     def calls_of(self, method: str) -> list[Call]:
         """Every call of ``method`` so far, in order."""
@@ -349,6 +356,9 @@ class FakeBotApi:
         if handler is None:
             return _err(404, "Not Found")
         response: web.Response = await handler(params)
+        if self._stalls[method] > 0:
+            self._stalls[method] -= 1
+            await self._never.wait()  # the client gives up; closing the server ends this
         return response
 
     async def _download(self, request: web.Request) -> web.StreamResponse:

@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.channels import turns
 from bot.channels.telegram import channel as channel_telegram
 from bot.channels.telegram.channel import TELEGRAM_CHANNEL, TelegramChannel
 from bot.channels.telegram.settings import TelegramSettings
@@ -26,6 +27,7 @@ from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
 from bot.gateway.rasa_client import RasaClient
 from hotline.config import Config
 from tests.auxil.fake_telegram import FakeBotApi
+from tests.conftest import RASA_TOKEN
 
 __all__ = ["GatewayFactory", "RunningGateway", "VoiceNote", "start_gateway", "tg_settings"]
 
@@ -95,16 +97,17 @@ async def start_gateway(
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     app = web.Application()
-    app[CONFIG] = Config(data_dir=data_dir, rasa_url=rasa_url)
+    app[CONFIG] = Config(data_dir=data_dir, rasa_url=rasa_url, rasa_token=RASA_TOKEN)
 
     async def http_ctx(a: web.Application) -> AsyncIterator[None]:
         session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
         a[HTTP_SESSION] = session
-        a[RASA_CLIENT] = client_cls(rasa_url, session, 30.0)
+        a[RASA_CLIENT] = client_cls(rasa_url, session, 30.0, RASA_TOKEN)
         yield
         await session.close()
 
     app.cleanup_ctx.append(http_ctx)
+    turns.setup(app)  # turns held while Rasa is down, as in the real gateway
     channel_web.setup(app)
     channel_telegram.setup(app, make_settings(url), transcriber)
     runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)

@@ -114,7 +114,9 @@ def test_the_resident_presses_or_types_a_button() -> None:
 async def simulated(stack: Any) -> list[Conversation]:
     """The 200 conversations, once per session, on tests/conftest.py's ``stack``."""
     scenarios = population(CONVERSATIONS, SEED, default_tipdm_path())  # absent file: hard only
-    urls = StackUrls(stack.gateway_url, stack.rasa_url, stack.env["JIESU_DESK_API_KEY"])
+    urls = StackUrls(
+        stack.gateway_url, stack.rasa_url, stack.env["JIESU_DESK_API_KEY"], stack.rasa_token
+    )
     return await run_many(urls, scenarios, jobs=4)
 
 

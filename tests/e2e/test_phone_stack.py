@@ -63,7 +63,7 @@ async def test_real_stack_hangup_after_complaint(
             await service.stop()
         assert speech_seconds(recorder.pcm) > 2.0  # greeting + Rasa's reply were spoken
         url = f"{stack.rasa_url}/conversations/{flow.sender}/tracker"
-        async with http.get(url) as resp:
+        async with http.get(url, params={"token": stack.rasa_token}) as resp:
             tracker = await resp.json()
     texts = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert texts[0] == COMPLAINT and texts[-1] == "/call_ended"

@@ -157,7 +157,10 @@ async def test_recorded_complaint_by_phone_becomes_a_ticket(
         finally:
             recorder.close()
             await service.stop()
-        async with http.get(f"{stack.rasa_url}/conversations/{flow.sender}/tracker") as resp:
+        async with http.get(
+            f"{stack.rasa_url}/conversations/{flow.sender}/tracker",
+            params={"token": stack.rasa_token},
+        ) as resp:
             events = (await resp.json())["events"]
         users = [e for e in events if e.get("event") == "user"]
         heard = users[0]["text"]

@@ -72,6 +72,8 @@ class StackUrls:
     gateway: str
     rasa: str
     desk_key: str
+    # Rasa's --auth-token (its tracker endpoint needs it).
+    rasa_token: str = ""
 
     @property
     def desk(self) -> str:
@@ -125,7 +127,10 @@ def start_stack(
     st.start(timeout_s=180)
     try:
         yield StackUrls(
-            f"http://127.0.0.1:{cfg.port}", f"http://127.0.0.1:{cfg.rasa_port}", desk_key
+            f"http://127.0.0.1:{cfg.port}",
+            f"http://127.0.0.1:{cfg.rasa_port}",
+            desk_key,
+            st.rasa_token,
         )
     finally:
         st.stop()
@@ -157,7 +162,10 @@ class SimClient:
 
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         url = f"{self.urls.rasa}/conversations/{quote(conversation_id, safe='')}/tracker"
-        async with self.http.get(url, params={"include_events": "NONE"}) as resp:
+        params = {"include_events": "NONE"}
+        if self.urls.rasa_token:
+            params["token"] = self.urls.rasa_token
+        async with self.http.get(url, params=params) as resp:
             return dict(await resp.json(content_type=None)) if resp.status == 200 else {}
 
     async def ticket(self, srid: str) -> dict[str, Any] | None:

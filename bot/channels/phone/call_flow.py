@@ -11,6 +11,7 @@ talk over) and BYE.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from enum import Enum, auto
@@ -37,6 +38,9 @@ CALL_ENDED = "/call_ended"
 #: Silence after speech before a fixed-cost recogniser starts decoding (of the 500 ms end).
 SPECULATE_AFTER_MS = 160
 DIGIT_TIMEOUT_S = 3.0
+# Spacing of the retries of a turn while Rasa is down (doubling), see _retry_send.
+RASA_RETRY_FIRST_S = 0.5
+RASA_RETRY_MAX_S = 2.0
 
 
 class CallPhase(Enum):
@@ -357,11 +361,37 @@ class CallFlow:
         # (see _speak_replies); 再见 → utter_goodbye must not become a callback ticket.
         replies = await self._send(message, unfiled=not self.wrapping_up)
         if replies is None:
+            replies = await self._retry_send(message, unfiled=not self.wrapping_up)
+        if replies is None:
             await self.say(P.SYSTEM_BUSY, wait=True)
             self._finish()
             await self.call.hangup("rasa_unavailable")
             return
         await self._speak_replies(replies, timing)
+
+    async def _retry_send(self, text: str, unfiled: bool) -> list[BotMessage] | None:
+        """Rasa did not answer: apologise once and retry for ``rasa_retry_s`` seconds.
+
+        A restarted Rasa server (the supervisor brings it back in seconds) then answers
+        the same turn, and the call goes on where it was.
+        """
+        limit = self.deps.settings.rasa_retry_s
+        if limit <= 0 or self.call.ended.is_set():
+            return None
+        await self.say(P.SYSTEM_HOLD)
+        delay, waited = RASA_RETRY_FIRST_S, 0.0
+        while not self.call.ended.is_set() and waited < limit:
+            wait = min(delay, limit - waited)
+            waited += wait
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.call.ended.wait(), wait)
+                return None  # the caller hung up while waiting
+            replies = await self._send(text, unfiled=unfiled)
+            if replies is not None:
+                log.info("call %s: Rasa answered again", self.call.call_id)
+                return replies
+            delay = min(delay * 2, RASA_RETRY_MAX_S)
+        return None
 
     async def _speak_replies(self, replies: list[BotMessage], timing: TurnTiming | None) -> None:
         text, self.buttons = P.spoken_reply(replies)

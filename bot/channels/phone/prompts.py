@@ -24,6 +24,7 @@ __all__ = [
     "NOT_UNDERSTOOD",
     "NO_INPUT",
     "SYSTEM_BUSY",
+    "SYSTEM_HOLD",
     "TRANSFER",
     "TRANSFER_UNAVAILABLE",
     "button_options",
@@ -46,6 +47,7 @@ GOODBYE_NO_INPUT = (
     "一直没有听到您的声音。您已经反映的内容我们会记录下来，工作人员会尽快回电。感谢来电，再见。"
 )
 GOODBYE_SILENT = "一直没有听到您的声音，请稍后再拨12345。再见。"
+SYSTEM_HOLD = "抱歉，系统有点忙，请您稍等，不要挂机。"
 LINES_BUSY = (
     "您好，这里是12345市民服务热线。现在来电较多，线路繁忙，请您稍后再拨，"
     "也可以在网页或Telegram上留言反映。感谢您的耐心，再见。"

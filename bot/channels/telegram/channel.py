@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import os
@@ -33,15 +32,18 @@ from bot.channels.outbound import ChannelUnavailable, outbound
 from bot.channels.telegram.errors import TelegramDisabled
 from bot.channels.telegram.handlers import BOT_COMMANDS, TelegramHandlers
 from bot.channels.telegram.media import AttachmentStore
-from bot.channels.telegram.outbound import TelegramSender
+from bot.channels.telegram.outbound import Delivery, TelegramSender
 from bot.channels.telegram.render import CallbackPayloads
 from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.state import TelegramState
 from bot.channels.telegram.voice import TRANSCRIBER, Transcriber
 from bot.gateway.app_keys import CONFIG
+from bot.gateway.errors import json_error
 from bot.gateway.log_masking import MaskingFilter
 from bot.gateway.rasa_client import BotMessage
 from hotline.channels import Channel
+from hotline.secret_keys import constant_time_equal
 
 __all__ = ["SECRET_HEADER", "TELEGRAM_CHANNEL", "TelegramChannel", "send_to_chat", "setup"]
 
@@ -87,7 +89,13 @@ class TelegramChannel:
                 )
             )
             .concurrent_updates(_CONCURRENT_UPDATES)
-            .request(AiohttpRequest(pool_size=_POOL_SIZE))
+            .request(
+                AiohttpRequest(
+                    pool_size=_POOL_SIZE,
+                    read_timeout=settings.request_timeout_s,
+                    write_timeout=settings.request_timeout_s,
+                )
+            )
             .get_updates_request(AiohttpRequest(pool_size=1))
         )
         if settings.webhook_mode:
@@ -104,12 +112,24 @@ class TelegramChannel:
         )
         self.handlers.register(self.application)
 
+    def attach_state(self, state: TelegramState) -> None:
+        """Use ``state`` for button payloads, shared numbers and pressed keyboards."""
+        self.sender.payloads.store = state
+        self.handlers.state = state
+
     def transcriber(self) -> Transcriber | None:
         """The recogniser passed in, else the one under the ``TRANSCRIBER`` app key."""
         return self._transcriber or self._app.get(TRANSCRIBER)
 
-    async def send(self, chat_id: int, messages: Sequence[BotMessage]) -> list[Message]:
+    async def send(
+        self,
+        chat_id: int,
+        messages: Sequence[BotMessage],
+        delivery: Delivery = Delivery.AT_LEAST_ONCE,
+    ) -> list[Message]:
         """Push bot-initiated ``messages`` (text, buttons, custom) to ``chat_id``.
+
+        ``delivery`` says what a timed-out ``sendMessage`` does (``Delivery``).
 
         Raises:
             TelegramDisabled: The bot has not started (yet).
@@ -118,7 +138,7 @@ class TelegramChannel:
         if not self.ready.is_set():
             raise TelegramDisabled("the Telegram bot is not running")
         async with self.handlers.locks.hold(chat_id):
-            return await self.sender.send(chat_id, messages)
+            return await self.sender.send(chat_id, messages, delivery)
 
     async def _start_once(self) -> None:
         ptb = self.application
@@ -183,18 +203,23 @@ class TelegramChannel:
     async def webhook(self, request: web.Request) -> web.Response:
         """``POST <webhook path>``: one update from Telegram (403 on a wrong secret)."""
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+        if not constant_time_equal(given, self.secret):
             log.warning("webhook post with a wrong secret from %s", request.remote)
-            return web.Response(status=403, text="forbidden")
-        if not self.ready.is_set():
-            return web.Response(status=503, text="starting")  # Telegram retries later
+            return json_error(403, "forbidden", f"missing or wrong {SECRET_HEADER}")
+        if not self.ready.is_set():  # Telegram retries later
+            return json_error(503, "starting", "the Telegram channel is starting")
         try:
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="invalid JSON")
-        if not isinstance(data, dict) or "update_id" not in data:
-            return web.Response(status=400, text="not an update")
-        update = Update.de_json(data, self.application.bot)
+            return json_error(400, "invalid_json", "request body must be JSON")
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return json_error(400, "not_an_update", "body must be an Update with an update_id")
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # Telegram never sends this; whoever has the secret and does gets a 400.
+            log.warning("webhook update %s does not parse: %s", data.get("update_id"), exc)
+            return json_error(400, "invalid_update", "the update does not have Telegram's shape")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
 
@@ -203,7 +228,10 @@ TELEGRAM_CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
 
 
 async def send_to_chat(
-    app: web.Application, chat_id: int, messages: Sequence[BotMessage]
+    app: web.Application,
+    chat_id: int,
+    messages: Sequence[BotMessage],
+    delivery: Delivery = Delivery.AT_LEAST_ONCE,
 ) -> list[Message]:
     """Push bot-initiated messages (e.g. the satisfaction survey) to a Telegram chat.
 
@@ -222,7 +250,7 @@ async def send_to_chat(
     channel = app.get(TELEGRAM_CHANNEL)
     if channel is None:
         raise TelegramDisabled("TELEGRAM_BOT_TOKEN is not set")
-    return await channel.send(chat_id, messages)
+    return await channel.send(chat_id, messages, delivery)
 
 
 class _TelegramPusher:
@@ -235,7 +263,9 @@ class _TelegramPusher:
         if not self.channel.ready.is_set():
             raise ChannelUnavailable("Telegram channel is not running")
 
-    async def push(self, sender_id: str, messages: Sequence[BotMessage]) -> None:
+    async def push(
+        self, sender_id: str, messages: Sequence[BotMessage], at_most_once: bool = False
+    ) -> None:
         from telegram.error import TelegramError
 
         try:
@@ -243,7 +273,8 @@ class _TelegramPusher:
         except ValueError as exc:
             raise ChannelUnavailable(f"not a Telegram chat: {sender_id}") from exc
         try:
-            await self.channel.send(chat_id, messages)
+            delivery = Delivery.AT_MOST_ONCE if at_most_once else Delivery.AT_LEAST_ONCE
+            await self.channel.send(chat_id, messages, delivery)
         except (TelegramDisabled, TelegramError) as exc:
             raise ChannelUnavailable(str(exc) or type(exc).__name__) from exc
 
@@ -293,8 +324,12 @@ def setup(
         app.router.add_post(settings.webhook_path, channel.webhook)
 
     async def _ctx(_: web.Application) -> AsyncIterator[None]:
+        # Buttons, shared numbers and pressed keyboards survive a restart (state.py).
+        state = await asyncio.to_thread(TelegramState, app[CONFIG].effective_outbox_db_url)
+        channel.attach_state(state)
         channel._task = asyncio.create_task(channel.run(), name="telegram-start")
         yield
         await channel.close()
+        state.close()
 
     app.cleanup_ctx.append(_ctx)

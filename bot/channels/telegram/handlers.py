@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import Chat, Message, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -28,6 +29,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.held_turns import HELD_TURNS
 from bot.channels.telegram import intents as intents
 from bot.channels.telegram.errors import AttachmentTooLarge, VoiceDecodeError
 from bot.channels.telegram.flow import ChatLocks, ChatThrottle, Verdict
@@ -35,6 +37,7 @@ from bot.channels.telegram.media import AttachmentStore, attachment_of
 from bot.channels.telegram.outbound import TelegramSender
 from bot.channels.telegram.render import USED_MARK, used_keyboard
 from bot.channels.telegram.settings import TelegramSettings
+from bot.channels.telegram.state import TelegramState
 from bot.channels.telegram.voice import Transcriber, decode_to_pcm16k
 from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
@@ -123,6 +126,8 @@ class TelegramHandlers:
         self.locks = ChatLocks()
         self._phones: OrderedDict[int, str] = OrderedDict()
         self._used: OrderedDict[tuple[int, int], None] = OrderedDict()
+        # Durable copies of the two tables above (set at start-up; None in unit tests).
+        self.state: TelegramState | None = None
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add every handler to ``application`` (order matters: the catch-all is last)."""
@@ -148,9 +153,17 @@ class TelegramHandlers:
 
     # ---- plumbing ---------------------------------------------------------------
 
-    def _metadata(self, chat_id: int, user_id: int | None, **extra: Any) -> dict[str, Any]:
-        meta: dict[str, Any] = {"channel": "telegram", "chat_id": chat_id, "user_id": user_id}
+    async def _shared_phone(self, chat_id: int) -> str | None:
         phone = self._phones.get(chat_id)
+        if phone is None and self.state is not None:
+            phone = await asyncio.to_thread(self.state.phone, chat_id)
+            if phone:
+                _lru_put(self._phones, chat_id, phone)
+        return phone
+
+    async def _metadata(self, chat_id: int, user_id: int | None, **extra: Any) -> dict[str, Any]:
+        meta: dict[str, Any] = {"channel": "telegram", "chat_id": chat_id, "user_id": user_id}
+        phone = await self._shared_phone(chat_id)
         if phone:
             meta["phone"] = phone
         meta.update(extra)
@@ -193,7 +206,16 @@ class TelegramHandlers:
         finally:
             done.set()
             await typing
-        await self.sender.send(chat_id, replies)
+        try:
+            await self.sender.send(chat_id, replies)
+        except (TimedOut, NetworkError) as exc:
+            # At least once (docs/telegram.md): a ticket number must arrive, so replies
+            # Telegram did not take are kept in SQL and sent again by the replay task.
+            held = self.app.get(HELD_TURNS)
+            if held is None:
+                raise
+            log.warning("replies to chat %s not delivered (%s); kept to send again", chat_id, exc)
+            await asyncio.to_thread(held.park, f"tg:{chat_id}", replies, time.time())
 
     async def _turn(self, message: Message, text: str, **extra: Any) -> None:
         chat_id = message.chat.id
@@ -201,7 +223,7 @@ class TelegramHandlers:
             return
         user_id = message.from_user.id if message.from_user else None
         async with self.locks.hold(chat_id):
-            await self._rasa_turn(chat_id, text, self._metadata(chat_id, user_id, **extra))
+            await self._rasa_turn(chat_id, text, await self._metadata(chat_id, user_id, **extra))
 
     # ---- commands ---------------------------------------------------------------
 
@@ -263,8 +285,10 @@ class TelegramHandlers:
             return
         if own:
             _lru_put(self._phones, chat_id, phone)
+            if self.state is not None:
+                await asyncio.to_thread(self.state.save_phone, chat_id, phone)
         user_id = msg.from_user.id if msg.from_user else None
-        meta = self._metadata(chat_id, user_id, phone=phone, phone_verified=own)
+        meta = await self._metadata(chat_id, user_id, phone=phone, phone_verified=own)
         async with self.locks.hold(chat_id):
             await self._rasa_turn(chat_id, intents.contact_text(phone), meta)
 
@@ -285,7 +309,9 @@ class TelegramHandlers:
                 return
             await self._say(chat_id, VOICE_ECHO.format(text=text))
             user_id = msg.from_user.id if msg.from_user else None
-            await self._rasa_turn(chat_id, text, self._metadata(chat_id, user_id, input="voice"))
+            await self._rasa_turn(
+                chat_id, text, await self._metadata(chat_id, user_id, input="voice")
+            )
 
     async def _transcribe(
         self, chat: Chat, file_id: str, size: int | None, duration: Any
@@ -346,10 +372,10 @@ class TelegramHandlers:
                 log.warning("attachment from chat %s failed: %s", chat_id, exc, exc_info=True)
                 await self._say(chat_id, FILE_FAILED)
                 return
-            meta = self._metadata(chat_id, user_id, attachments=[entry])
+            meta = await self._metadata(chat_id, user_id, attachments=[entry])
             await self._rasa_turn(chat_id, intents.attachment_text(entry["url"]), meta)
             if msg.caption:
-                await self._rasa_turn(chat_id, msg.caption, self._metadata(chat_id, user_id))
+                await self._rasa_turn(chat_id, msg.caption, await self._metadata(chat_id, user_id))
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """An inline button: answer it, mark the keyboard used, send the payload to Rasa."""
@@ -362,10 +388,10 @@ class TelegramHandlers:
             return
         data = query.data or ""
         key = (chat.id, query.message.message_id)
-        if data == USED_MARK or key in self._used:
+        if data == USED_MARK or await self._pressed_before(key):
             await query.answer(BUTTON_USED)
             return
-        payload = self.sender.payloads.decode(data)
+        payload = await self.sender.payloads.lookup(data)
         if payload is None:
             await query.answer(BUTTON_EXPIRED, show_alert=True)
             return
@@ -373,6 +399,9 @@ class TelegramHandlers:
             await query.answer(THROTTLED)
             return
         _lru_put(self._used, key, None)
+        if self.state is not None and not await asyncio.to_thread(self.state.mark_used, *key):
+            await query.answer(BUTTON_USED)  # pressed at the same moment on another gateway
+            return
         title = _button_title(query.message, data) or payload
         await query.answer(BUTTON_CHOSEN.format(title=title))
         try:
@@ -381,7 +410,15 @@ class TelegramHandlers:
             log.info("could not mark keyboard in chat %s: %s", chat.id, exc)
         async with self.locks.hold(chat.id):
             user_id = query.from_user.id if query.from_user else None
-            await self._rasa_turn(chat.id, payload, self._metadata(chat.id, user_id))
+            await self._rasa_turn(chat.id, payload, await self._metadata(chat.id, user_id))
+
+    async def _pressed_before(self, key: tuple[int, int]) -> bool:
+        if key in self._used:
+            return True
+        if self.state is not None and await asyncio.to_thread(self.state.is_used, *key):
+            _lru_put(self._used, key, None)
+            return True
+        return False
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, polls, dice, video notes…: a polite explanation."""

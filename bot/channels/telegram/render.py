@@ -3,16 +3,14 @@
 * Text longer than Telegram's 4,096-character limit is split, preferring line
   breaks, then sentence ends; buttons go on the last part.
 * Rasa buttons become an inline keyboard.  ``callback_data`` may hold at most
-  64 bytes, so longer payloads are replaced by a short ``#id`` kept in a
-  bounded :class:`CallbackPayloads` table.
+  64 bytes, so longer payloads are replaced by a short ``#hash`` kept in
+  :class:`~bot.channels.telegram.payloads.CallbackPayloads` (durable).
 * A message whose ``custom`` is ``{"ask": "phone"}`` gets a reply keyboard with
   a "share my number" (``request_contact``) button.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +22,7 @@ from telegram import (
 )
 from telegram.constants import MessageLimit
 
+from bot.channels.telegram.payloads import CallbackPayloads
 from bot.gateway.rasa_client import BotButton, BotMessage
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
 ]
 
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
-MAX_CALLBACK_BYTES = 64
 USED_MARK = "#used"
 CONTACT_BUTTON = "📱 发送我的手机号"
 CONTACT_PROMPT = "请点击下方“发送我的手机号”按钮，或直接输入您的手机号码。"
@@ -56,39 +54,6 @@ class Outgoing:
     text: str
     inline: InlineKeyboardMarkup | None = None
     contact: ReplyKeyboardMarkup | None = None
-
-
-class CallbackPayloads:
-    """Maps Rasa button payloads to ``callback_data`` (≤ 64 bytes) and back."""
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        """Create a table remembering the ``capacity`` most recent long payloads."""
-        self._capacity = capacity
-        self._by_key: OrderedDict[str, str] = OrderedDict()
-        self._by_payload: dict[str, str] = {}
-        self._ids = itertools.count(1)
-
-    def encode(self, payload: str) -> str:
-        """``callback_data`` for ``payload``: itself if short, else a ``#id``."""
-        if len(payload.encode()) <= MAX_CALLBACK_BYTES and not payload.startswith("#"):
-            return payload
-        key = self._by_payload.get(payload)
-        if key is None:
-            key = f"#{next(self._ids):x}"
-            self._by_payload[payload] = key
-            self._by_key[key] = payload
-            if len(self._by_key) > self._capacity:
-                _, old = self._by_key.popitem(last=False)
-                self._by_payload.pop(old, None)
-        else:
-            self._by_key.move_to_end(key)
-        return key
-
-    def decode(self, data: str) -> str | None:
-        """The payload for ``callback_data``; ``None`` if it expired or is a marker."""
-        if not data.startswith("#"):
-            return data
-        return self._by_key.get(data)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

@@ -41,6 +41,8 @@ class TelegramSettings:
         poll_timeout_s: Long-polling ``getUpdates`` timeout.
         ffmpeg: The ffmpeg executable used to decode voice notes.
         max_voice_s: Longest voice note transcribed.
+        request_timeout_s: Read and write timeout of one Bot API call; a ``sendMessage``
+            that times out may still have been delivered (see ``docs/telegram.md``).
     """
 
     bot_token: str = ""
@@ -59,6 +61,7 @@ class TelegramSettings:
     poll_timeout_s: int = 10
     ffmpeg: str = "ffmpeg"
     max_voice_s: int = 120
+    request_timeout_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.webhook_secret and not _SECRET_RE.match(self.webhook_secret):
@@ -112,4 +115,7 @@ class TelegramSettings:
             poll_timeout_s=env_int(env, "TELEGRAM_POLL_TIMEOUT", d.poll_timeout_s, minimum=0),
             ffmpeg=env.get("TELEGRAM_FFMPEG", "") or d.ffmpeg,
             max_voice_s=env_int(env, "TELEGRAM_MAX_VOICE_SECONDS", d.max_voice_s, minimum=1),
+            request_timeout_s=env_float(
+                env, "TELEGRAM_REQUEST_TIMEOUT", d.request_timeout_s, minimum=0.1
+            ),
         )

@@ -5,7 +5,9 @@ The JSON contract (used by the page, ``jiesu chat``, tests and benchmarks)::
     POST /api/chat {"sender": "...", "text": "...", "metadata": {...}}
     200 {"messages": [{"text": "...", "buttons": [{"title": "...", "payload": "..."}]}]}
 
-Bad requests get a 4xx with ``{"error": {"code": ..., "message": ...}}``;
+While Rasa is down the answer is ``202 {"messages": [busy reply], "held": true}``: the
+words are kept and replayed (``bot.channels.held_turns``); their answers come with the
+next reply or from ``GET /api/chat/pending``.  Bad requests get a 4xx with ``{"error": {"code": ..., "message": ...}}``;
 input the resident typed (empty, very long, emoji, another script) always
 gets a reply the resident can act on.
 """
@@ -19,15 +21,19 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels.turns import RASA_DOWN_REPLY, chat_reply
+from bot.gateway.app_keys import CONFIG
 from bot.gateway.errors import json_error
 from bot.gateway.rasa_client import RasaUnavailable
 from hotline.channels import prefixed_sender
+from hotline.throttle import ChatThrottle, Verdict
 
 __all__ = ["setup"]
 
 log = logging.getLogger("jiesu.web")
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_SENDER_LEN = 128
+THROTTLED_REPLY = "您发送得太快了，请稍等片刻再发。"
+WEB_THROTTLE = web.AppKey("web_throttle", ChatThrottle)
 
 
 async def post_chat(request: web.Request) -> web.Response:
@@ -49,13 +55,29 @@ async def post_chat(request: web.Request) -> web.Response:
     if not isinstance(metadata, dict):
         return json_error(400, "invalid_metadata", "metadata must be an object")
     metadata = {"channel": "web", **metadata}
+    if request.app[WEB_THROTTLE].check(sender.strip()) is not Verdict.ALLOW:
+        log.info("web sender throttled")
+        return web.json_response(
+            {
+                "messages": [{"text": THROTTLED_REPLY}],
+                "error": {"code": "too_many_messages", "message": "slow down: " + THROTTLED_REPLY},
+            },
+            status=429,
+            headers={"Retry-After": "5"},
+        )
     try:
         messages = await chat_reply(
             request.app, prefixed_sender("web", sender.strip()), text, metadata
         )
     except RasaUnavailable as exc:
+        # Accepted, not lost: the words are held and replayed when Rasa is back; the page
+        # then fetches the answers from /api/chat/pending.
         log.warning("rasa unavailable: %s", exc)
-        return web.json_response({"messages": [{"text": RASA_DOWN_REPLY}]}, status=503)
+        return web.json_response(
+            {"messages": [{"text": RASA_DOWN_REPLY}], "held": True},
+            status=202,
+            headers={"Retry-After": "3"},
+        )
     return web.json_response({"messages": messages})
 
 
@@ -64,7 +86,9 @@ async def index(request: web.Request) -> web.FileResponse:
 
 
 def setup(app: web.Application) -> None:
-    """Register the web channel's routes."""
+    """Register the web channel's routes and its per-sender throttle."""
+    cfg = app[CONFIG]
+    app[WEB_THROTTLE] = ChatThrottle(cfg.web_chat_burst, cfg.web_chat_rate_per_min)
     app.router.add_post("/api/chat", post_chat)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC_DIR)

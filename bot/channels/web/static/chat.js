@@ -56,6 +56,7 @@
       });
       const body = await resp.json();
       if (body.messages) show(body.messages);
+      if (body.held) awaitHeld();
       else bubble("error", (body.error && body.error.message) || "出错了，请稍后再试。");
     } catch (e) {
       bubble("error", "网络连接失败，请稍后再试。您的话没有发送成功。");
@@ -82,6 +83,27 @@
     } catch (e) {
       // Offline: the messages stay on the server until the next load.
     }
+  }
+
+  // The hotline was busy and kept the message: poll until its answer arrives (≤ 5 min).
+  let heldPoll = null;
+  function awaitHeld() {
+    if (heldPoll) return;
+    let tries = 0;
+    heldPoll = setInterval(async function () {
+      tries += 1;
+      try {
+        const resp = await fetch("/api/chat/pending?sender=" + encodeURIComponent(sender));
+        const body = resp.ok ? await resp.json() : {messages: []};
+        if ((body.messages && body.messages.length) || tries > 100) {
+          clearInterval(heldPoll);
+          heldPoll = null;
+          show(body.messages);
+        }
+      } catch (e) {
+        // Still unreachable: keep polling.
+      }
+    }, 3000);
   }
 
   window.jiesuSender = sender;

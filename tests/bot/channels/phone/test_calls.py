@@ -400,3 +400,42 @@ async def test_star_at_the_wrap_up_repeats_the_ticket_and_a_later_goodbye_still_
     assert spoken[-8:] == [*ticket, *ticket, *thanks_reply, GOODBYE]
     # Rasa's answer opened no form, so 再见 still closed the call without a ticket.
     assert rasa_backend.messages(flow.sender) == [COMPLAINT, ADDRESS, "/affirm", thanks]
+
+
+async def _recover_after_first_failure(rasa_backend) -> None:
+    """Rasa answers 503 to the first turn (it is restarting), then recovers."""
+    await rasa_backend.fake.received.get()
+    rasa_backend.fake.fail = False
+
+
+async def test_rasa_restarting_mid_call_the_turn_is_retried_and_the_call_goes_on(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    service, _ = await make_phone([COMPLAINT, ADDRESS, "确认"])
+    rasa_backend.fake.fail = True
+    recover = asyncio.create_task(_recover_after_first_failure(rasa_backend))
+    segments = [Silence(0.4), Speech(COMPLAINT), Silence(5.0), Speech(ADDRESS), Silence(3.0),
+                Speech("确认"), Silence(8)]  # fmt: skip
+    await _call(scenario_dir, service, segments, "bot")
+    await _wait_finished(service)
+    await recover
+    (sender,) = _senders(rasa_backend)
+    # The first attempt failed, the retry got through; the call was not dropped.
+    assert rasa_backend.messages(sender) == [COMPLAINT, COMPLAINT, ADDRESS, "/affirm"]
+
+
+async def test_rasa_down_longer_than_the_retry_window_ends_the_call_politely(
+    make_phone, rasa_backend, scenario_dir: Path
+) -> None:
+    service, _ = await make_phone([COMPLAINT], rasa_retry_s=1.5)
+    rasa_backend.fake.fail = True
+    segments = [Silence(0.4), Speech(COMPLAINT), Silence(12)]
+    try:
+        await _call(scenario_dir, service, segments, "bot")
+        await _wait_finished(service)
+    finally:
+        rasa_backend.fake.fail = False
+    (sender,) = _senders(rasa_backend)
+    tries = rasa_backend.messages(sender)
+    # 0.5 s, then 1 s apart within 1.5 s: the first try and two retries, then SYSTEM_BUSY.
+    assert tries == [COMPLAINT] * 3, tries

@@ -221,13 +221,17 @@ async def test_commands_and_unsupported(
     assert fake_rasa.pending(SENDER) == 0
 
 
-async def test_rasa_down_gets_polite_reply(
+async def test_rasa_down_gets_polite_reply_and_the_held_words_are_answered_later(
     fake_tg: FakeBotApi, fake_rasa: FakeRasa, gateway_factory: GatewayFactory
 ) -> None:
     fake_rasa.down = True
     await gateway_factory()
     await fake_tg.user_text(CHAT, "有人吗")
     assert (await fake_tg.next_sent(CHAT))["text"] == RASA_DOWN_REPLY
+    # The words were held: once Rasa is back they are replayed and its answer is sent.
+    fake_rasa.down = False
+    assert (await fake_tg.next_sent(CHAT))["text"] == "收到：有人吗"
+    assert [r.text for r in fake_rasa.received] == ["有人吗"]
 
 
 async def test_long_reply_is_split(
