@@ -50,12 +50,15 @@ def cmd_up(args: argparse.Namespace, cfg: Config) -> int:
 
     cfg = _secure(cfg)
     model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
-    stack = Stack(cfg, model)
-    print("starting the Rasa server and the action server …", flush=True)
+    stack = Stack(cfg, model, rasa_workers=args.rasa_workers)
+    servers = "the Rasa server" if args.rasa_workers == 1 else f"{args.rasa_workers} Rasa servers"
+    print(f"starting {servers} and the action server …", flush=True)
     stack.start()
     try:
         # The gateway runs here; the supervisor thread restarts Rasa and the action server.
-        cfg = dataclasses.replace(cfg, rasa_token=stack.rasa_token)
+        cfg = dataclasses.replace(
+            cfg, rasa_token=stack.rasa_token, rasa_url=",".join(stack.rasa_urls)
+        )
         app = build_app(cfg)
 
         async def announce(_app: web.Application) -> None:
@@ -297,7 +300,14 @@ def cmd_speech(argv: list[str]) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="jiesu", description="Jiesu 12345 hotline intake assistant")
     sub = p.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("up", help="train if needed and run the whole stack")
+    up = sub.add_parser("up", help="train if needed and run the whole stack")
+    up.add_argument(
+        "--rasa-workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="Rasa servers to run (ports JIESU_RASA_PORT, +1, …); conversations stick to one",
+    )
     sub.add_parser("gateway", help="run only the gateway (channels, desk, outbox)")
     t = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     t.add_argument("--force", action="store_true")

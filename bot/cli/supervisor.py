@@ -287,6 +287,9 @@ class Stack:
     # Keep a warm spare Rasa server (imports done, waiting on stdin): a restart then
     # takes the model load only.  Costs one idle process (~0.4 GB).
     rasa_standby: bool = True
+    # Rasa servers to run (``jiesu up --rasa-workers N``): ports JIESU_RASA_PORT, +1, …; the
+    # gateway pins each conversation to one of them (bot/gateway/rasa_pool.py).
+    rasa_workers: int = 1
     processes: list[ManagedProcess] = field(default_factory=list)
     # Seconds from start() until each part answered (for benchmarks and logs).
     ready_after_s: dict[str, float] = field(default_factory=dict)
@@ -320,6 +323,8 @@ class Stack:
         """The environment every child gets (the Rasa token included)."""
         env = rasa_env(self.config, self.env)
         env["JIESU_RASA_TOKEN"] = self.rasa_token
+        if self.rasa_workers > 1:
+            env["JIESU_RASA_URL"] = ",".join(self.rasa_urls)
         return env
 
     def start(self, timeout_s: float = 120.0) -> None:
@@ -335,7 +340,6 @@ class Stack:
                 "from the network; firewall it to the Rasa servers",
                 action_host,
             )
-        rasa_base = f"http://127.0.0.1:{cfg.rasa_port}"
         token_q = "?" + urllib.parse.urlencode({"token": self.rasa_token})
         actions = self._proc(
             "actions",
@@ -343,10 +347,47 @@ class Stack:
             {**env, "SANIC_HOST": action_host, "JIESU_ACTION_HOST": action_host},
             f"http://127.0.0.1:{cfg.action_port}/health",
         )
+        servers = [self._rasa_proc(i, env, token_q) for i in range(max(1, self.rasa_workers))]
+        t0 = time.monotonic()
+        actions.start()
+        for rasa in servers:
+            rasa.start()
+        try:
+            wait_http(actions.ready_url or "", timeout_s, actions.proc)
+            actions.mark_up()
+            self.ready_after_s["actions"] = time.monotonic() - t0
+            for rasa, base_url in zip(servers, self.rasa_urls, strict=True):
+                wait_http(rasa.ready_url or "", timeout_s, rasa.proc)
+                self.ready_after_s[rasa.name] = time.monotonic() - t0
+                warm_up(base_url, self.rasa_token)
+                rasa.mark_up()
+                self.ready_after_s[f"{rasa.name}_warm"] = time.monotonic() - t0
+            if self.with_gateway:
+                self.start_gateway(timeout_s)
+                self.ready_after_s["gateway"] = time.monotonic() - t0
+        except BaseException:
+            self.stop()
+            raise
+        self._write_status()
+        if self.supervise:
+            for rasa in servers:
+                rasa.ensure_spare()
+            self._halt.clear()
+            self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+            self._watchdog.start()
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """The Rasa servers this stack runs (``rasa_workers`` of them, consecutive ports)."""
+        port = self.config.rasa_port
+        return [f"http://127.0.0.1:{port + i}" for i in range(max(1, self.rasa_workers))]
+
+    def _rasa_proc(self, i: int, env: dict[str, str], token_q: str) -> ManagedProcess:
+        base_url = self.rasa_urls[i]
         rasa = self._proc(
-            "rasa",
+            "rasa" if i == 0 else f"rasa{i + 1}",
             [
-                py,
+                sys.executable,
                 "-m",
                 "bot.rasa_runtime.server",
                 "run",
@@ -356,7 +397,7 @@ class Stack:
                 "--model",
                 str(self.model),
                 "--port",
-                str(cfg.rasa_port),
+                str(self.config.rasa_port + i),
                 "--interface",
                 "127.0.0.1",
                 "--endpoints",
@@ -365,35 +406,12 @@ class Stack:
                 "credentials.yml",
             ],
             env,
-            f"{rasa_base}/status{token_q}",
-            lambda: warm_up(rasa_base, self.rasa_token),
+            f"{base_url}/status{token_q}",
+            lambda: warm_up(base_url, self.rasa_token),
         )
         if self.rasa_standby:
             rasa.standby_arg = STANDBY_FLAG
-        t0 = time.monotonic()
-        actions.start()
-        rasa.start()
-        try:
-            wait_http(actions.ready_url or "", timeout_s, actions.proc)
-            actions.mark_up()
-            self.ready_after_s["actions"] = time.monotonic() - t0
-            wait_http(rasa.ready_url or "", timeout_s, rasa.proc)
-            self.ready_after_s["rasa"] = time.monotonic() - t0
-            warm_up(rasa_base, self.rasa_token)
-            rasa.mark_up()
-            self.ready_after_s["rasa_warm"] = time.monotonic() - t0
-            if self.with_gateway:
-                self.start_gateway(timeout_s)
-                self.ready_after_s["gateway"] = time.monotonic() - t0
-        except BaseException:
-            self.stop()
-            raise
-        self._write_status()
-        if self.supervise:
-            rasa.ensure_spare()
-            self._halt.clear()
-            self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
-            self._watchdog.start()
+        return rasa
 
     def start_gateway(self, timeout_s: float = 60.0) -> ManagedProcess:
         """Start (or restart) the gateway child and wait until it is healthy."""
