@@ -46,6 +46,7 @@ __all__ = [
     "replay_held",
     "replay_loop",
     "replay_round",
+    "send_once",
 ]
 
 log = logging.getLogger("jiesu.held_turns")
@@ -67,6 +68,9 @@ held_table = sa.Table(
     sa.Column("push", sa.Boolean, nullable=False, default=False),
     # Replays that failed while Rasa was up (the turn itself makes it fail).
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    # The send timed out (or the connection broke) after the request went out: Rasa may
+    # have processed it, so the tracker is asked before it is sent again (exactly once).
+    sa.Column("uncertain", sa.Boolean, nullable=False, default=False),
 )
 
 #: Replays of one turn that may fail while Rasa answers others; then the resident is told.
@@ -83,6 +87,7 @@ class HeldTurn:
     text: str
     metadata: dict[str, Any]
     created_at: float
+    uncertain: bool = False
 
 
 class SenderLocks:
@@ -130,8 +135,18 @@ class HeldTurns:
     def close(self) -> None:
         self.engine.dispose()
 
-    def hold(self, sender_id: str, text: str, metadata: dict[str, Any], now: float) -> int:
-        """Keep one message for ``sender_id``; returns its id."""
+    def hold(
+        self,
+        sender_id: str,
+        text: str,
+        metadata: dict[str, Any],
+        now: float,
+        uncertain: bool = False,
+    ) -> int:
+        """Keep one message for ``sender_id``; returns its id.
+
+        ``uncertain``: Rasa may have processed it already (see :func:`send_once`).
+        """
         with self.engine.begin() as conn:
             result = conn.execute(
                 held_table.insert().values(
@@ -139,6 +154,7 @@ class HeldTurns:
                     text=text,
                     metadata=json.dumps(metadata, ensure_ascii=False, default=str),
                     created_at=now,
+                    uncertain=uncertain,
                 )
             )
         return int(result.inserted_primary_key[0])
@@ -152,7 +168,10 @@ class HeldTurns:
                 .order_by(held_table.c.id)
             ).all()
         return [
-            HeldTurn(r.id, r.sender_id, r.text, json.loads(r.metadata), r.created_at) for r in rows
+            HeldTurn(
+                r.id, r.sender_id, r.text, json.loads(r.metadata), r.created_at, bool(r.uncertain)
+            )
+            for r in rows
         ]
 
     def senders_waiting(self, limit: int = 500) -> list[str]:
@@ -269,6 +288,25 @@ class HeldTurns:
 HELD_TURNS = web.AppKey("held_turns", HeldTurns)
 
 
+#: How far before the hold a turn Rasa took late may be in the tracker (the send's timeout
+#: started before the hold; Rasa stamps the user event when the turn starts).
+UNCERTAIN_WINDOW_S = 300.0
+
+
+async def send_once(rasa: TurnSender, sender: str, turn: HeldTurn) -> list[BotMessage]:
+    """Send a held turn, unless Rasa already processed it (then its replies from the tracker).
+
+    Only an ``uncertain`` turn (its first send timed out after the request went out) is
+    looked up: a turn Rasa refused was never processed.
+    """
+    if turn.uncertain:
+        done = await rasa.processed_since(sender, turn.text, turn.created_at - UNCERTAIN_WINDOW_S)
+        if done is not None:
+            log.info("held turn %s of %s was processed before; not sent again", turn.id, sender)
+            return done
+    return await rasa.send(sender, turn.text, turn.metadata)
+
+
 async def replay_held(
     held: HeldTurns, rasa: TurnSender, sender: str, turns: Sequence[HeldTurn]
 ) -> list[BotMessage]:
@@ -282,7 +320,7 @@ async def replay_held(
     """
     out: list[BotMessage] = []
     for turn in turns:
-        replies = await rasa.send(sender, turn.text, turn.metadata)
+        replies = await send_once(rasa, sender, turn)
         await asyncio.to_thread(held.replayed, turn.id, None, time.time())
         log.info("replayed held turn %s of %s (%d replies)", turn.id, sender, len(replies))
         out.extend(replies)
@@ -300,6 +338,10 @@ class TurnSender(Protocol):
     async def send(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
     ) -> list[BotMessage]: ...
+
+    async def processed_since(
+        self, sender: str, text: str, since: float
+    ) -> list[BotMessage] | None: ...
 
     async def ready(self) -> bool: ...
 
@@ -336,7 +378,7 @@ async def replay_round(held: HeldTurns, rasa: TurnSender, deliver: Deliver) -> i
             turns = await asyncio.to_thread(held.waiting, sender)
             for turn in turns:
                 try:
-                    replies = await rasa.send(sender, turn.text, turn.metadata)
+                    replies = await send_once(rasa, sender, turn)
                 except RasaUnavailable as exc:
                     if isinstance(exc, StackDown) or not await rasa.ready():
                         log.info("replay paused, Rasa unavailable: %s", exc)

@@ -84,14 +84,19 @@ async def chat_reply(
     async with held.locks.hold(sender):
         earlier = await asyncio.to_thread(held.waiting, sender)
         repeat = bool(earlier) and earlier[-1].text == text
+        sent = False
         try:
             out = await replay_held(held, rasa, sender, earlier)
             if not repeat:
+                sent = True
                 out.extend(await rasa.send(sender, text, metadata))
-        except RasaUnavailable:
+        except RasaUnavailable as exc:
             if not repeat:
-                await asyncio.to_thread(held.hold, sender, text, metadata, time.time())
-                log.info("rasa down: holding a turn of %s", sender)
+                # Sent and then no answer (a timeout): Rasa may have it; the replay asks
+                # the tracker first, so the turn is processed exactly once.
+                uncertain = sent and exc.maybe_processed
+                await asyncio.to_thread(held.hold, sender, text, metadata, time.time(), uncertain)
+                log.info("rasa down: holding a turn of %s (uncertain: %s)", sender, uncertain)
             raise
         answered = await asyncio.to_thread(held.take_answers, sender, time.time())
     return [*answered, *out]
@@ -122,6 +127,11 @@ class CheckedRasa:
             raise StackDown("empty reply while the action server is down")
         # It may have come back between Rasa's failed call and our check: once more.
         return await rasa.send(sender, text, metadata)
+
+    async def processed_since(
+        self, sender: str, text: str, since: float
+    ) -> list[BotMessage] | None:
+        return await self.app[RASA_CLIENT].processed_since(sender, text, since)
 
     async def ready(self) -> bool:
         # The action server is checked only for an empty reply (send): fake-Rasa setups

@@ -30,6 +30,19 @@ class BotMessage(TypedDict, total=False):
 class RasaUnavailable(RuntimeError):
     """The Rasa server did not answer (down, starting, or timed out)."""
 
+    @property
+    def maybe_processed(self) -> bool:
+        """True when Rasa may have processed the message anyway (sent, then no answer).
+
+        A refused connection or an HTTP error status means Rasa did not keep the turn
+        (it saves a tracker only after the whole turn ran); a timeout or a connection
+        lost after the request went out may mean the turn is in the tracker.
+        """
+        cause = self.__cause__
+        if cause is None or isinstance(cause, aiohttp.ClientConnectorError):
+            return False
+        return isinstance(cause, (asyncio.TimeoutError, aiohttp.ClientError))
+
 
 def _normalise(raw: list[dict[str, Any]]) -> list[BotMessage]:
     """Turn Rasa REST-channel replies into our message shape.
@@ -109,6 +122,46 @@ class RasaClient:
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
         return _normalise(raw or [])
+
+    async def processed_since(
+        self, sender: str, text: str, since: float
+    ) -> list[BotMessage] | None:
+        """The bot's replies to ``text`` if Rasa processed it at or after ``since``, else None.
+
+        For a turn whose answer was lost (:attr:`RasaUnavailable.maybe_processed`): the
+        tracker shows whether Rasa kept it (the user event carries the resident's words as
+        ``raw_text``), so it is neither lost nor processed twice.
+
+        Raises:
+            RasaUnavailable: The tracker could not be read.
+        """
+        url = f"{self.base_url_for(sender)}/conversations/{sender}/tracker"
+        params = {"include_events": "AFTER_RESTART", **self._auth}
+        try:
+            # Its own limit: the turn's may be short, and this read decides a replay.
+            limit = aiohttp.ClientTimeout(total=max(10.0, self._timeout.total or 0))
+            async with self._session.get(url, params=params, timeout=limit) as resp:
+                if resp.status != 200:
+                    raise RasaUnavailable(f"Rasa tracker answered HTTP {resp.status}")
+                tracker = await resp.json(content_type=None)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
+        events = list(tracker.get("events") or [])
+        for i in range(len(events) - 1, -1, -1):
+            ev = events[i]
+            if ev.get("event") != "user" or float(ev.get("timestamp") or 0) < since:
+                continue
+            words = (ev.get("metadata") or {}).get("raw_text", ev.get("text"))
+            if words != text:
+                continue
+            later = []
+            for e in events[i + 1 :]:
+                if e.get("event") == "user":
+                    break
+                if e.get("event") == "bot":
+                    later.append(e)
+            return _normalise([{"text": e.get("text"), **(e.get("data") or {})} for e in later])
+        return None
 
     async def trigger_intent(
         self, sender: str, intent: str, entities: dict[str, Any] | None = None
