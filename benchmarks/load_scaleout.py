@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import socket
 import sys
 import tempfile
@@ -61,6 +62,7 @@ from tests.sim.openings import default_tipdm_path  # noqa: E402
 
 PG_ADMIN = os.environ.get("JIESU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DESK_KEY = "load-desk-key-" + uuid.uuid4().hex[:8]
+RASA_TOKEN = secrets.token_urlsafe(24)
 KEY_INVARIANTS = ("a_ticket", "b_values", "no_5xx", "terminates")
 
 
@@ -112,6 +114,7 @@ def start_topology(n_gateways: int, n_rasa: int, model: Path, tmp: Path) -> Iter
             "JIESU_LOCK_STORE": "redis",
             "JIESU_REDIS_HOST": "127.0.0.1",
             "JIESU_DESK_API_KEY": DESK_KEY,
+            "JIESU_RASA_TOKEN": RASA_TOKEN,
             "JIESU_PORT": str(gw_ports[0]),  # the actions file on the first gateway's desk
             "JIESU_ACTION_PORT": str(action_port),
             "JIESU_ACTION_URL": f"http://127.0.0.1:{action_port}/webhook",
@@ -136,7 +139,7 @@ def start_topology(n_gateways: int, n_rasa: int, model: Path, tmp: Path) -> Iter
 
         py = sys.executable
         try:
-            actions = proc("actions", [py, "-m", "rasa_sdk", "--actions", "actions",
+            actions = proc("actions", [py, "-m", "actions", "--actions", "actions",
                                        "--port", str(action_port)])  # fmt: skip
             servers = [
                 proc(
@@ -163,8 +166,8 @@ def start_topology(n_gateways: int, n_rasa: int, model: Path, tmp: Path) -> Iter
             ]
             wait_http(f"http://127.0.0.1:{action_port}/health", 300, actions.proc)
             for url, server in zip(rasa_urls, servers, strict=True):
-                wait_http(f"{url}/status", 300, server.proc)
-                warm_up(url)
+                wait_http(f"{url}/status?token={RASA_TOKEN}", 300, server.proc)
+                warm_up(url, RASA_TOKEN)
             for i, port in enumerate(gw_ports):
                 gw = proc(
                     f"gateway{i}", [py, "-m", "bot.cli.main", "gateway"], JIESU_PORT=str(port)
@@ -193,7 +196,7 @@ async def drive(topo: Topology, n: int, seed: int) -> Result:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
         clients = [
-            SimClient(http, StackUrls(gw, topo.rasa[i % len(topo.rasa)], DESK_KEY))
+            SimClient(http, StackUrls(gw, topo.rasa[i % len(topo.rasa)], DESK_KEY, RASA_TOKEN))
             for i, gw in enumerate(topo.gateways)
         ]
         t0 = time.perf_counter()
