@@ -189,8 +189,25 @@ class Result:
         return sum(len(c.turns) for c in self.convs)
 
 
-async def drive(topo: Topology, n: int, seed: int) -> Result:
-    """All ``n`` conversations at once, round-robin over the gateways."""
+def restart_postgres() -> float:
+    """Restart the local PostgreSQL cluster (``pg_ctlcluster``); seconds it took."""
+    import subprocess
+
+    version = sorted(Path("/etc/postgresql").iterdir())[0].name
+    t0 = time.perf_counter()
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - t0
+
+
+async def drive(topo: Topology, n: int, seed: int, restart_pg_after: float = 0.0) -> Result:
+    """All ``n`` conversations at once, round-robin over the gateways.
+
+    ``restart_pg_after`` > 0: PostgreSQL is restarted that many seconds into the run.
+    """
     scenarios = population(n, seed, default_tipdm_path())
     timeout = aiohttp.ClientTimeout(total=300)
     connector = aiohttp.TCPConnector(limit=0)
@@ -200,11 +217,20 @@ async def drive(topo: Topology, n: int, seed: int) -> Result:
             for i, gw in enumerate(topo.gateways)
         ]
         t0 = time.perf_counter()
+
+        async def fault() -> None:
+            await asyncio.sleep(restart_pg_after)
+            took = await asyncio.to_thread(restart_postgres)
+            print(f"  PostgreSQL restarted {restart_pg_after:.0f} s into the run ({took:.1f} s)")
+
+        faults = [asyncio.create_task(fault())] if restart_pg_after > 0 else []
         convs = await asyncio.gather(*(
             run_conversation(clients[s.index % len(clients)], s.index, make_resident(s))
             for s in scenarios
         ))  # fmt: skip
         seconds = time.perf_counter() - t0
+        for task in faults:
+            await task
     label = f"{len(topo.gateways)} gateway(s) + {len(topo.rasa)} Rasa server(s)"
     return Result(label, list(convs), seconds)
 
@@ -241,6 +267,8 @@ async def main() -> None:
     ap.add_argument("--rasa", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--baseline", action="store_true", help="1 gateway + 1 Rasa server first")
+    ap.add_argument("--restart-postgres-after", type=float, default=0.0, metavar="S",
+                    help="restart PostgreSQL S seconds into each run (needs pg_ctlcluster)")  # fmt: skip
     args = ap.parse_args()
     model = find_model(PROJECT_ROOT) or ensure_model()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; model {model.name}")
@@ -252,7 +280,9 @@ async def main() -> None:
             t0 = time.perf_counter()
             with start_topology(g, r, model, Path(tmp)) as topo:
                 print(f"{g} gateway(s) + {r} Rasa server(s) up in {time.perf_counter() - t0:.0f} s")
-                result = await drive(topo, args.conversations, args.seed)
+                result = await drive(
+                    topo, args.conversations, args.seed, args.restart_postgres_after
+                )
         report(result)
         results.append(result)
     if len(results) == 2:

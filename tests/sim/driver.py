@@ -158,7 +158,29 @@ class SimClient:
             except (aiohttp.ContentTypeError, ValueError):
                 body = {}
             messages = body.get("messages") if isinstance(body, dict) else None
-            return resp.status, list(messages or [])
+            status = resp.status
+        if status == 202 and isinstance(body, dict) and body.get("held"):
+            # Rasa was unavailable: like the chat page, wait for the held turn's answer.
+            answers = await self.pending(sender)
+            if answers:
+                return status, answers
+        return status, list(messages or [])
+
+    async def pending(
+        self, sender: str, timeout_s: float = 90.0, every_s: float = 0.5
+    ) -> list[dict[str, Any]]:
+        """Answers of held turns (``GET /api/chat/pending``), polled as the chat page does."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            async with self.http.get(
+                f"{self.urls.gateway}/api/chat/pending", params={"sender": sender}
+            ) as resp:
+                body = await resp.json(content_type=None) if resp.status == 200 else {}
+            got = list((body or {}).get("messages") or [])
+            if got:
+                return got
+            await asyncio.sleep(every_s)
+        return []
 
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         url = f"{self.urls.rasa}/conversations/{quote(conversation_id, safe='')}/tracker"
