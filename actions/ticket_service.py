@@ -17,6 +17,7 @@ from actions.complaint import Complaint, address_attributes, to_open311_form
 from hotline.config import Config, load_config
 from nlu.pair_model import default_matcher
 from nlu.similarity import CharTfidfEmbedder
+from tickets.db import in_thread_retrying
 from tickets.delivery import deliver_entry
 from tickets.duplicates import Match, Report, find_duplicate, place_of, report_from_open311
 from tickets.errors import TicketBackendError, UnknownReference
@@ -149,7 +150,7 @@ class TicketService:
         if duplicate_of:
             form["attribute[duplicate_of]"] = duplicate_of
         key = f"{complaint.sender_id}:{complaint.complaint_id}" if complaint.complaint_id else None
-        entry = await asyncio.to_thread(
+        entry = await in_thread_retrying(  # keyed: a retry returns the same entry
             self.outbox.add,
             form,
             complaint.sender_id,

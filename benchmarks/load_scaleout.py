@@ -75,7 +75,8 @@ def _free_port() -> int:
 @contextmanager
 def fresh_database() -> Iterator[str]:
     """A new PostgreSQL database for one topology, dropped afterwards."""
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept across a PostgreSQL restart (--restart-postgres-after) is dead.
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     name = f"jiesu_load_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -267,6 +268,7 @@ async def main() -> None:
     ap.add_argument("--rasa", type=int, default=3)
     ap.add_argument("--seed", type=int, default=20261202)
     ap.add_argument("--baseline", action="store_true", help="1 gateway + 1 Rasa server first")
+    ap.add_argument("--keep-logs", default="", help="write the processes' logs here, keep them")
     ap.add_argument("--restart-postgres-after", type=float, default=0.0, metavar="S",
                     help="restart PostgreSQL S seconds into each run (needs pg_ctlcluster)")  # fmt: skip
     args = ap.parse_args()
@@ -276,14 +278,15 @@ async def main() -> None:
     runs.append((args.gateways, args.rasa))
     results = []
     for g, r in runs:
-        with tempfile.TemporaryDirectory(prefix="jiesu-load-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="jiesu-load-") as tmp_dir:
+            tmp = args.keep_logs or tmp_dir
             t0 = time.perf_counter()
             with start_topology(g, r, model, Path(tmp)) as topo:
                 print(f"{g} gateway(s) + {r} Rasa server(s) up in {time.perf_counter() - t0:.0f} s")
                 result = await drive(
                     topo, args.conversations, args.seed, args.restart_postgres_after
                 )
-        report(result)
+                report(result)
         results.append(result)
     if len(results) == 2:
         one, many = results

@@ -7,13 +7,22 @@ processes, and PostgreSQL URLs work unchanged for multi-instance setups.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-__all__ = ["make_engine", "is_sqlite", "utcnow_iso"]
+__all__ = ["DB_RETRY_S", "in_thread_retrying", "make_engine", "is_sqlite", "utcnow_iso"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: How long a call waits for the database to come back (a PostgreSQL restart takes ~3 s).
+DB_RETRY_S = 15.0
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -53,3 +62,30 @@ def utcnow_iso() -> str:
     from datetime import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+async def in_thread_retrying(fn: Callable[..., T], *args: Any, limit_s: float = DB_RETRY_S) -> T:
+    """Run the blocking database call ``fn(*args)`` in a thread; while the database is
+    unreachable (restarting, failing over), try again with backoff for up to ``limit_s``.
+
+    Only connection-level errors are retried (``OperationalError``/``InterfaceError``: during
+    a restart the connection is refused, so the statement never ran).  Use it for reads and
+    keyed writes (a retry finds the row the first try stored); an unkeyed insert whose commit
+    was lost with its connection could be stored twice.
+
+    Raises:
+        sqlalchemy.exc.OperationalError: still unreachable after ``limit_s``.
+    """
+    delay, waited = 0.2, 0.0
+    while True:
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            if waited >= limit_s:
+                raise
+            log.warning(
+                "database unavailable (%s); again in %.1f s", type(exc.orig).__name__, delay
+            )
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(2.0, delay * 2)

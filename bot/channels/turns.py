@@ -31,6 +31,7 @@ from bot.gateway.app_keys import CONFIG, HTTP_SESSION, RASA_CLIENT
 from bot.gateway.health import action_server_ready
 from bot.gateway.rasa_client import BotMessage, RasaUnavailable
 from hotline.channels import channel_of_sender
+from tickets.db import in_thread_retrying
 
 __all__ = [
     "EMPTY_INPUT_REPLY",
@@ -82,7 +83,7 @@ async def chat_reply(
     if held is None:
         return await rasa.send(sender, text, metadata)
     async with held.locks.hold(sender):
-        earlier = await asyncio.to_thread(held.waiting, sender)
+        earlier = await in_thread_retrying(held.waiting, sender)
         repeat = bool(earlier) and earlier[-1].text == text
         sent = False
         try:
@@ -95,10 +96,10 @@ async def chat_reply(
                 # Sent and then no answer (a timeout): Rasa may have it; the replay asks
                 # the tracker first, so the turn is processed exactly once.
                 uncertain = sent and exc.maybe_processed
-                await asyncio.to_thread(held.hold, sender, text, metadata, time.time(), uncertain)
+                await in_thread_retrying(held.hold, sender, text, metadata, time.time(), uncertain)
                 log.info("rasa down: holding a turn of %s (uncertain: %s)", sender, uncertain)
             raise
-        answered = await asyncio.to_thread(held.take_answers, sender, time.time())
+        answered = await in_thread_retrying(held.take_answers, sender, time.time())
     return [*answered, *out]
 
 
