@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from actions.action_server import on_action_server_start, on_action_server_stop
 from actions.complaint import Complaint, address_attributes, to_open311_form
 from hotline.config import Config, load_config
@@ -162,11 +164,16 @@ class TicketService:
             2 * self.config.delivery_timeout_s,
         )
         if entry.status != DELIVERED:
-            claimed = await asyncio.to_thread(self.outbox.claim, entry.reference)
-            if claimed is not None:
-                entry = await deliver_entry(
-                    self.outbox, self.client(), claimed, self.config.outbox_max_backoff_s
-                )
+            try:
+                claimed = await in_thread_retrying(self.outbox.claim, entry.reference)
+                if claimed is not None:
+                    entry = await deliver_entry(
+                        self.outbox, self.client(), claimed, self.config.outbox_max_backoff_s
+                    )
+            except (sa.exc.OperationalError, sa.exc.InterfaceError):
+                # Persisted already: the gateway's delivery worker files it when the
+                # database is back (its idempotency key keeps it to one ticket).
+                log.warning("first delivery of %s deferred: database unavailable", entry.reference)
         return SubmitResult(
             ticket_id=entry.ticket_id,
             delivered=entry.status == DELIVERED,

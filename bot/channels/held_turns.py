@@ -71,6 +71,9 @@ held_table = sa.Table(
     # The send timed out (or the connection broke) after the request went out: Rasa may
     # have processed it, so the tracker is asked before it is sent again (exactly once).
     sa.Column("uncertain", sa.Boolean, nullable=False, default=False),
+    # When the last failed replay was (the next waits 1, 2, 4, 8 s: a restarting database
+    # or action server must not use up the tries in a few seconds).
+    sa.Column("failed_at", sa.Float, nullable=True),
 )
 
 #: Replays of one turn that may fail while Rasa answers others; then the resident is told.
@@ -88,6 +91,14 @@ class HeldTurn:
     metadata: dict[str, Any]
     created_at: float
     uncertain: bool = False
+    attempts: int = 0
+    failed_at: float | None = None
+
+    def due(self, now: float) -> bool:
+        """May be tried now: never failed, or its backoff after the last failure is over."""
+        if not self.attempts or self.failed_at is None:
+            return True
+        return now >= self.failed_at + min(30.0, 2.0 ** (self.attempts - 1))
 
 
 class SenderLocks:
@@ -169,7 +180,14 @@ class HeldTurns:
             ).all()
         return [
             HeldTurn(
-                r.id, r.sender_id, r.text, json.loads(r.metadata), r.created_at, bool(r.uncertain)
+                r.id,
+                r.sender_id,
+                r.text,
+                json.loads(r.metadata),
+                r.created_at,
+                bool(r.uncertain),
+                int(r.attempts or 0),
+                r.failed_at,
             )
             for r in rows
         ]
@@ -209,7 +227,7 @@ class HeldTurns:
             conn.execute(
                 held_table.update()
                 .where(held_table.c.id == turn_id)
-                .values(attempts=held_table.c.attempts + 1)
+                .values(attempts=held_table.c.attempts + 1, failed_at=time.time())
             )
             return int(
                 conn.execute(
@@ -377,6 +395,8 @@ async def replay_round(held: HeldTurns, rasa: TurnSender, deliver: Deliver) -> i
         async with held.locks.hold(sender):
             turns = await asyncio.to_thread(held.waiting, sender)
             for turn in turns:
+                if not turn.due(time.time()):
+                    break  # backing off after a failure; this sender's later turns wait too
                 try:
                     replies = await send_once(rasa, sender, turn)
                 except RasaUnavailable as exc:

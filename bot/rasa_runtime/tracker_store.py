@@ -57,6 +57,35 @@ class _Entry:
     domain: Any = None  # the domain the tracker's slots were built from
 
 
+#: How long a tracker read or write waits for the database (a PostgreSQL restart ~3 s).
+DB_WAIT_S = 15.0
+
+
+async def _wait_out_restart(call: Any, what: str) -> Any:
+    """Run ``call()`` (a coroutine factory); retry connection errors with backoff.
+
+    Rasa wraps every tracker store in a ``FailSafeTrackerStore`` that, on any error,
+    carries on with an *empty in-memory* tracker: during a database restart a resident's
+    conversation would silently start again and its answers be lost (seen with
+    ``benchmarks/load_scaleout.py --restart-postgres-after``).  Waiting out the restart
+    keeps the conversation; after ``DB_WAIT_S`` the error goes to Rasa as before.
+    """
+    import asyncio
+
+    delay, waited = 0.2, 0.0
+    while True:
+        try:
+            return await call()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            if waited >= DB_WAIT_S:
+                raise
+            log.warning("tracker store: %s failed (%s); again in %.1f s",
+                        what, type(exc.orig).__name__, delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(2.0, delay * 2)
+
+
 class CachedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` with a verified in-process cache of tracker objects."""
 
@@ -122,6 +151,25 @@ class CachedSQLTrackerStore(SQLTrackerStore):
     # -- TrackerStore API ---------------------------------------------------------
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The tracker, waiting out a database restart (see :func:`_wait_out_restart`)."""
+        result: DialogueStateTracker | None = await _wait_out_restart(
+            lambda: self._retrieve_cached(sender_id), f"retrieve {sender_id}"
+        )
+        return result
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        """Every session's events (Rasa's HTTP API), waiting out a database restart."""
+        result: DialogueStateTracker | None = await _wait_out_restart(
+            lambda: super(CachedSQLTrackerStore, self).retrieve_full_tracker(conversation_id),
+            f"retrieve the full tracker of {conversation_id}",
+        )
+        return result
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker, waiting out a database restart (see :func:`_wait_out_restart`)."""
+        await _wait_out_restart(lambda: self._save_cached(tracker), f"save {tracker.sender_id}")
+
+    async def _retrieve_cached(self, sender_id: str) -> DialogueStateTracker | None:
         """The cached tracker when the database still matches it, else Rasa's load."""
         if self.cache_size == 0 or self.event_broker is not None:
             return await super().retrieve(sender_id)
@@ -144,7 +192,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self._remember(sender_id, _Entry(tracker, len(tracker.events), *version))
         return tracker
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
+    async def _save_cached(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events; fall back to Rasa's save when unsure."""
         sender_id = tracker.sender_id
         entry = self._cache.get(sender_id)

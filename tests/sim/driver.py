@@ -316,11 +316,11 @@ async def run_conversation(client: SimClient, index: int, resident: Resident) ->
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         conv.ended = f"error: {type(exc).__name__}: {exc}"
     conv.form_open_at_end = bool((tracker.get("active_loop") or {}).get("name"))
-    await _collect_tickets(client, conv, tracker)
+    await collect_tickets(client, conv, tracker)
     return conv
 
 
-async def _collect_tickets(client: SimClient, conv: Conversation, tracker: dict[str, Any]) -> None:
+async def collect_tickets(client: SimClient, conv: Conversation, tracker: dict[str, Any]) -> None:
     ids = list(dict.fromkeys(conv.ticket_ids_said))
     last = (tracker.get("slots") or {}).get("last_ticket_id")
     if last and last not in ids:
