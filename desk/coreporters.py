@@ -67,6 +67,33 @@ def _note(conn: Any, row_id: int, status: str, note: str, actor: str, now: float
     conn.execute(tickets_table.update().where(tickets_table.c.id == row_id).values(updated_at=now))
 
 
+def _move(
+    conn: Any,
+    row_id: int,
+    status: str,
+    note: str,
+    attributes: dict[str, Any],
+    actor: str,
+    now: float,
+) -> None:
+    """Set a ticket's status (``note`` as its status notes, new attributes) and record it."""
+    conn.execute(
+        tickets_table.update()
+        .where(tickets_table.c.id == row_id)
+        .values(
+            status=status,
+            status_notes=note,
+            attributes=json.dumps(attributes, ensure_ascii=False),
+            updated_at=now,
+        )
+    )
+    conn.execute(
+        history_table.insert().values(
+            ticket_id=row_id, status=status, note=note, actor=actor, at=now
+        )
+    )
+
+
 def co_report(
     store: DeskStore, service_request_id: str, new: NewTicket, actor: str = "open311"
 ) -> tuple[Ticket, bool]:
@@ -180,25 +207,7 @@ def merge(store: DeskStore, ticket_a: str, ticket_b: str, actor: str = "staff") 
         )
         _note(conn, a_id, a.status, f"并入工单{b.service_request_id}", actor, now)
         merged_attrs = {**b.attributes, "merged_into": a.service_request_id}
-        conn.execute(
-            tickets_table.update()
-            .where(tickets_table.c.id == b_id)
-            .values(
-                status="closed",
-                status_notes=f"已并入工单{a.service_request_id}",
-                attributes=json.dumps(merged_attrs, ensure_ascii=False),
-                updated_at=now,
-            )
-        )
-        conn.execute(
-            history_table.insert().values(
-                ticket_id=b_id,
-                status="closed",
-                note=f"已并入工单{a.service_request_id}",
-                actor=actor,
-                at=now,
-            )
-        )
+        _move(conn, b_id, "closed", f"已并入工单{a.service_request_id}", merged_attrs, actor, now)
     return store.get(a.service_request_id)
 
 
@@ -225,25 +234,8 @@ def split(store: DeskStore, ticket: str, reporter_id: int, actor: str = "staff")
             conn.execute(reporters_table.delete().where(reporters_table.c.id == reporter_id))
             src_id = _row_id(conn, source.service_request_id)
             attrs = {k: v for k, v in source.attributes.items() if k != "merged_into"}
-            conn.execute(
-                tickets_table.update()
-                .where(tickets_table.c.id == src_id)
-                .values(
-                    status="reopened",
-                    status_notes=f"从工单{current.service_request_id}拆分",
-                    attributes=json.dumps(attrs, ensure_ascii=False),
-                    updated_at=now,
-                )
-            )
-            conn.execute(
-                history_table.insert().values(
-                    ticket_id=src_id,
-                    status="reopened",
-                    note=f"从工单{current.service_request_id}拆分",
-                    actor=actor,
-                    at=now,
-                )
-            )
+            note = f"从工单{current.service_request_id}拆分"
+            _move(conn, src_id, "reopened", note, attrs, actor, now)
             _note(
                 conn,
                 _row_id(conn, current.service_request_id),
