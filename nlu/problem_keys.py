@@ -19,6 +19,8 @@ import yaml
 __all__ = ["KEYS_FILE", "ProblemKeys", "key_agreement", "problem_keys"]
 
 KEYS_FILE = Path(__file__).resolve().parent / "data" / "problem_keys.yml"
+# The pseudo-leaf of the file's ``common:`` words, used for a leaf with no section of its own.
+_COMMON = "*"
 
 
 @dataclass(frozen=True)
@@ -35,27 +37,40 @@ class _Pattern:
     key: str
     regex: re.Pattern[str]
     length: int
+    word: str
 
 
 @lru_cache(maxsize=4)
 def _patterns(path: Path = KEYS_FILE) -> dict[str, tuple[_Pattern, ...]]:
     """Per leaf name, its patterns with the longest words first (read once per process)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))["leaves"]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    common = _read_kinds(data.get("common") or {})
     out: dict[str, tuple[_Pattern, ...]] = {}
-    for leaf, kinds in raw.items():
-        patterns: list[_Pattern] = []
-        for kind in ("objects", "faults"):
-            for key, words in (kinds.get(kind) or {}).items():
-                for word in words:
-                    word = str(word)
-                    if word.startswith("re:"):
-                        body = word[3:]
-                        patterns.append(_Pattern(kind, key, re.compile(body), 100))
-                    else:
-                        patterns.append(_Pattern(kind, key, re.compile(re.escape(word)), len(word)))
-        patterns.sort(key=lambda p: -p.length)
+    for leaf, kinds in (data.get("leaves") or {}).items():
+        own = _read_kinds(kinds or {})
+        said = {(p.kind, p.word) for p in own}
+        # The leaf's own words first; a common word the leaf already files elsewhere is left out.
+        patterns = own + [p for p in common if (p.kind, p.word) not in said]
+        patterns.sort(key=lambda p: -p.length)  # stable: the leaf's word wins a tie
         out[leaf] = tuple(patterns)
+    if common:
+        out[_COMMON] = tuple(sorted(common, key=lambda p: -p.length))
     return out
+
+
+def _read_kinds(kinds: dict[str, dict[str, list[object]]]) -> list[_Pattern]:
+    patterns: list[_Pattern] = []
+    for kind in ("objects", "faults"):
+        for key, words in (kinds.get(kind) or {}).items():
+            for raw in words:
+                word = str(raw)
+                if word.startswith("re:"):
+                    patterns.append(_Pattern(kind, key, re.compile(word[3:]), 100, word))
+                else:
+                    patterns.append(
+                        _Pattern(kind, key, re.compile(re.escape(word)), len(word), word)
+                    )
+    return patterns
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +94,8 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
         leaf: The taxonomy leaf, by name (``"排水与井盖"``) or service code (``"CX04"``).
         text: The problem description (address words are best taken out first).
     """
-    patterns = _patterns().get(_leaf_name(leaf), ())
+    table = _patterns()
+    patterns = table.get(_leaf_name(leaf)) or table.get(_COMMON, ())
     used = {"objects": [False] * len(text), "faults": [False] * len(text)}
     found: dict[str, set[str]] = {"objects": set(), "faults": set()}
     object_spans: list[tuple[int, int]] = []
