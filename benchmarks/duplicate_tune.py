@@ -37,10 +37,12 @@ from duplicate_features import (  # noqa: E402
 )
 
 from nlu.pair_model import MODEL_FILE, Evidence, KeyRuleMatcher, PairModel  # noqa: E402
-from nlu.problem_keys import problem_keys  # noqa: E402
+from nlu.problem_keys import object_is_problem, problem_keys  # noqa: E402
 from nlu.similarity import CharTfidfEmbedder  # noqa: E402
 
 MIN_PRECISION = 0.95
+#: The key-rule threshold of a group no cosine proved: only the same words are the same problem.
+NEVER = 0.99
 #: The development sets (earlier hold-outs, measured once each before becoming these).
 DEV_PAIRS = (DATA / "duplicate_pairs_dev.jsonl", DATA / "duplicate_pairs_dev2.jsonl")
 #: Where the key rule's word threshold is chosen: every pair set read so far except the
@@ -143,37 +145,45 @@ def combine(how: str, parts: list[np.ndarray]) -> np.ndarray:
     return stacked.max(axis=0) if how == "max" else stacked.mean(axis=0)
 
 
-def rule_thresholds(by_feature: dict) -> dict[str, dict[str, float]]:  # type: ignore[type-arg]
-    """Per encoder, the lowest cosine with precision ≥ 0.95 on the pairs the key rule leaves
-    to the words (:attr:`Evidence.WORDS`), in :data:`RULE_PAIRS` pooled."""
-    rule = KeyRuleMatcher(CharTfidfEmbedder(), threshold=1.0)
+def rule_thresholds(by_feature: dict) -> dict[str, dict[str, dict[str, float]]]:  # type: ignore[type-arg]
+    """Per encoder, the key rule's two thresholds: the lowest cosine with precision ≥ 0.95
+    among the pairs its keys leave to the words (:attr:`Evidence.WORDS`), and among those
+    its keys call two problems (:attr:`Evidence.OTHER_KEYS`), in :data:`RULE_PAIRS` pooled;
+    :data:`NEVER` where no cosine proves any pair of the group the same."""
+    rule = KeyRuleMatcher(CharTfidfEmbedder(), words=1.0, other=1.0)
     tables = [feature_table(load_pairs(path), by_feature) for path in RULE_PAIRS]
-    words = np.concatenate(
+    evidence = np.array(
         [
-            [
-                bool(ok)
-                and rule.evidence(problem_keys(leaf, ta), problem_keys(leaf, tb)) is Evidence.WORDS
-                for ok, leaf, (ta, tb) in zip(t.gate, t.leaves, t.texts, strict=True)
-            ]
+            rule.evidence(
+                problem_keys(leaf, ta), problem_keys(leaf, tb), object_is_problem(leaf)
+            ).value
+            if ok
+            else ""
             for t in tables
+            for ok, leaf, (ta, tb) in zip(t.gate, t.leaves, t.texts, strict=True)
         ]
     )
     labels = np.concatenate([t.labels for t in tables])
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for name in ("tfidf", "use", "e5"):
         if name not in by_feature:
             continue
         cosine = np.concatenate([t.values[name] for t in tables])
-        scores = np.where(words, cosine, -1.0)
-        threshold = lowest_threshold(scores, labels & words)
-        p, r, *_ = figures(scores, labels & words, threshold)
-        out[name] = {
-            "threshold": threshold,
-            "precision": round(p, 4),
-            "recall": round(r, 4),
-            "pairs": int(words.sum()),
-            "same": int((labels & words).sum()),
-        }
+        out[name] = {}
+        for group, kind in (("words", Evidence.WORDS), ("other", Evidence.OTHER_KEYS)):
+            mask = evidence == kind.value
+            scores = np.where(mask, cosine, -1.0)
+            threshold = lowest_threshold(scores, labels & mask)
+            p, r, tp, *_ = figures(scores, labels & mask, threshold)
+            if tp == 0:  # no pair of the group proven the same by its cosine: a veto
+                threshold, p = NEVER, 1.0
+            out[name][group] = {
+                "threshold": threshold,
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "pairs": int(mask.sum()),
+                "same": int((labels & mask).sum()),
+            }
     return out
 
 
@@ -226,12 +236,13 @@ def main() -> int:
             "cv_recall": round(r, 4),
         }
     rule = rule_thresholds(by_feature)
-    for name, spec in rule.items():
-        print(
-            f"key rule, words by {name:6s}: cosine >= {spec['threshold']:.2f} on "
-            f"{spec['pairs']} word-decided pairs ({spec['same']} same) of the development sets: "
-            f"precision {spec['precision']:.3f} recall {spec['recall']:.3f}"
-        )
+    for name, groups in rule.items():
+        for group, spec in groups.items():
+            print(
+                f"key rule, {name:5s} {group:5s}: cosine >= {spec['threshold']:.2f} on "
+                f"{spec['pairs']} pairs ({spec['same']} same): "
+                f"precision {spec['precision']:.3f} recall {spec['recall']:.3f}"
+            )
     header = (
         "Written by benchmarks/duplicate_tune.py: the models from the TUNING pair set "
         "(benchmarks/data/duplicate_pairs_tune.jsonl), the key rule's word thresholds from the tuning, development and "

@@ -24,12 +24,18 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.problem_keys import ProblemKeys, key_agreement, problem_keys
+from nlu.problem_keys import (
+    ProblemKeys,
+    agreement,
+    key_agreement,
+    object_is_problem,
+    problem_keys,
+    unrelated,
+)
 from nlu.similarity import (
     CharTfidfEmbedder,
     Embedder,
     cosine_matrix,
-    duplicate_threshold,
     encoder_embedder,
 )
 
@@ -142,11 +148,10 @@ def load_models(path: Path = MODEL_FILE) -> dict[str, PairModel]:
 
 
 class Evidence(enum.Enum):
-    """What decided a pair in :class:`KeyRuleMatcher`, strongest first."""
+    """What the problem keys of a pair say, in :class:`KeyRuleMatcher`."""
 
-    SAME_KEYS = "same_keys"  #: the same fault (and no other object): one problem
-    OTHER_OBJECT = "other_object"  #: both name objects and none is shared: two problems
-    OTHER_FAULT = "other_fault"  #: both name faults and none is shared: two problems
+    SAME_KEYS = "same_keys"  #: the same fault, objects not two unrelated ones: one problem
+    OTHER_KEYS = "other_keys"  #: unrelated faults, or unrelated objects and no shared fault
     WORDS = "words"  #: the keys say too little: the encoder's cosine decides
 
 
@@ -157,8 +162,8 @@ class Judgement:
     Attributes:
         same: Whether each pair is judged the same problem.
         scores: The cosine of the two problem texts by the matcher's encoder (TF-IDF
-            for pairs the keys decide, which need no encoder), for ranking and logs.
-        evidence: What decided each pair.
+            for pairs the keys decide alone, which need no encoder), for ranking and logs.
+        evidence: What the keys said of each pair.
     """
 
     same: np.ndarray
@@ -169,77 +174,80 @@ class Judgement:
         """Index of the likeliest same problem: key agreement first, then the score."""
         ranked = [
             (e is Evidence.SAME_KEYS, float(s), -i)
-            for i, (ok, s, e) in enumerate(zip(self.same, self.scores, self.evidence))
+            for i, (ok, s, e) in enumerate(zip(self.same, self.scores, self.evidence, strict=True))
             if ok
         ]
         return -max(ranked)[2] if ranked else None
 
 
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b)
-
-
 class KeyRuleMatcher:
-    """Same problem or not by a rule over the problem keys, the cosine where they are silent.
+    """Same problem or not by what the problem keys say, and the cosine where they are weak.
 
-    For a pair of problem texts of the same leaf (:mod:`nlu.problem_keys`):
+    For two problem texts of the same leaf (:mod:`nlu.problem_keys`; "unrelated" keys: none
+    the same and none in a ``related:`` group of the lexicon):
 
-    1. both name faults and they overlap (Jaccard ≥ ``fault_overlap``), and the objects are
-       not two different ones → the same problem (:attr:`Evidence.SAME_KEYS`);
-    2. both name objects, none shared → two problems (:attr:`Evidence.OTHER_OBJECT`);
-    3. both name faults, none shared → two problems (:attr:`Evidence.OTHER_FAULT`);
-    4. otherwise — a fault unread on one side (the object alone proves nothing: a lamp can be
-       dark or too bright), a partial overlap, a leaf without keys — the encoder's cosine
-       of the two texts, at ``threshold`` (:attr:`Evidence.WORDS`).
+    - :attr:`Evidence.SAME_KEYS` — the faults agree (:func:`nlu.problem_keys.agreement`, a
+      related key counting, ≥ ``fault_overlap``, or any agreement with a shared object) and
+      the objects are not unrelated; or, in a leaf whose fault goes without saying
+      (:func:`nlu.problem_keys.object_is_problem`: noise, a car in the way), the same
+      objects (all of them) and no unrelated fault → the same problem;
+    - :attr:`Evidence.OTHER_KEYS` — unrelated faults, or unrelated objects and no agreeing
+      fault → two problems, unless the texts read alike anyway (cosine ≥ ``other``);
+    - :attr:`Evidence.WORDS` — anything else (a fault unread on one side: the object alone
+      proves nothing, a lamp can be dark or too bright; the same fault of two unrelated
+      objects; a leaf or wording without keys) → cosine ≥ ``words``.
 
-    Unlike a model fitted over key agreement, the object alone never makes a match; the
-    threshold is the one ``benchmarks/duplicate_tune.py`` chose (precision ≥ 0.95) on the
-    cosine-decided pairs of the development sets.
+    Both thresholds are the ones ``benchmarks/duplicate_tune.py`` chose (precision ≥ 0.95
+    within each group) on the pair sets read so far.
 
     Args:
-        embedder: The encoder for step 4 (USE at run time; TF-IDF without it).
-        threshold: Cosine at or above which step 4 says "same problem".
-        fault_overlap: Jaccard overlap of the fault keys needed in step 1.
+        embedder: The encoder of the cosines (USE at run time; TF-IDF without it).
+        words: Cosine at or above which a :attr:`Evidence.WORDS` pair is the same problem.
+        other: Cosine at or above which an :attr:`Evidence.OTHER_KEYS` pair still is.
+        fault_overlap: Fault agreement that is enough on its own.
     """
 
-    def __init__(self, embedder: Embedder, threshold: float, fault_overlap: float = 0.5) -> None:
+    def __init__(
+        self, embedder: Embedder, words: float, other: float, fault_overlap: float = 0.5
+    ) -> None:
         self.embedder = embedder
-        self.threshold = threshold
+        self.thresholds = {Evidence.WORDS: words, Evidence.OTHER_KEYS: other}
         self.fault_overlap = fault_overlap
         self.tfidf = CharTfidfEmbedder()
-        self.name = f"key-rule (words: {embedder.name} ≥ {threshold:.2f})"
+        self.name = f"key-rule ({embedder.name}: words ≥ {words:.2f}, other keys ≥ {other:.2f})"
 
-    def evidence(self, mine: ProblemKeys, theirs: ProblemKeys) -> Evidence:
-        """What the keys of two problem texts say (steps 1–4)."""
-        other_object = bool(
-            mine.objects and theirs.objects and not (mine.objects & theirs.objects)
-        )
-        if mine.faults and theirs.faults:
-            overlap = _overlap(mine.faults, theirs.faults)
-            if overlap >= self.fault_overlap and not other_object:
-                return Evidence.SAME_KEYS
-            if other_object:
-                return Evidence.OTHER_OBJECT
-            if overlap == 0.0:
-                return Evidence.OTHER_FAULT
-        elif other_object:
-            return Evidence.OTHER_OBJECT
+    def evidence(
+        self, mine: ProblemKeys, theirs: ProblemKeys, object_decides: bool = False
+    ) -> Evidence:
+        """What the keys of two problem texts say (``object_decides``: the leaf is
+        :func:`nlu.problem_keys.object_is_problem`)."""
+        other_object = unrelated("objects", mine.objects, theirs.objects)
+        other_fault = unrelated("faults", mine.faults, theirs.faults)
+        faults = agreement("faults", mine.faults, theirs.faults)
+        objects = agreement("objects", mine.objects, theirs.objects)
+        if faults >= self.fault_overlap or (faults > 0 and objects > 0):
+            return Evidence.WORDS if other_object else Evidence.SAME_KEYS
+        if other_fault or other_object:
+            return Evidence.OTHER_KEYS
+        if object_decides and objects == 1.0:
+            return Evidence.SAME_KEYS
         return Evidence.WORDS
 
     def judge(self, leaf: str, query: str, others: Sequence[str]) -> Judgement:
         """``query`` against each of ``others`` (problem texts of leaf ``leaf``)."""
-        mine = problem_keys(leaf, query)
-        evidence = tuple(self.evidence(mine, problem_keys(leaf, text)) for text in others)
+        mine, decides = problem_keys(leaf, query), object_is_problem(leaf)
+        evidence = tuple(self.evidence(mine, problem_keys(leaf, text), decides) for text in others)
         same = np.array([e is Evidence.SAME_KEYS for e in evidence], dtype=bool)
         scores = np.zeros(len(others))
         if not others:
             return Judgement(same, scores, evidence)
         scores[:] = cosine_matrix(self.tfidf, [query], list(others))[0]
-        words = [i for i, e in enumerate(evidence) if e is Evidence.WORDS]
-        if words:  # the encoder only for the pairs that need it
-            cosine = cosine_matrix(self.embedder, [query], [others[i] for i in words])[0]
-            scores[words] = cosine
-            same[words] = cosine >= self.threshold
+        weak = [i for i, e in enumerate(evidence) if e is not Evidence.SAME_KEYS]
+        if weak:  # the encoder only for the pairs the keys do not settle
+            cosine = cosine_matrix(self.embedder, [query], [others[i] for i in weak])[0]
+            for i, value in zip(weak, cosine, strict=True):
+                scores[i] = value
+                same[i] = value >= self.thresholds[evidence[i]]
         return Judgement(same, scores, evidence)
 
 
@@ -256,13 +264,16 @@ def key_rule_matcher(encoder: str | None = None) -> KeyRuleMatcher:
         if found is None:
             raise LookupError(f"the {EMBEDDER_OF_FEATURE[encoder]} encoder is not installed")
         embedder = found
-    return KeyRuleMatcher(embedder, rule_thresholds()[encoder])
+    words, other = rule_thresholds()[encoder]
+    return KeyRuleMatcher(embedder, words, other)
 
 
-def rule_thresholds(path: Path = MODEL_FILE) -> dict[str, float]:
-    """Step-4 cosine threshold of :class:`KeyRuleMatcher` per encoder feature."""
+def rule_thresholds(path: Path = MODEL_FILE) -> dict[str, tuple[float, float]]:
+    """The (words, other keys) cosine thresholds of :class:`KeyRuleMatcher` per encoder."""
     raw = json.loads(path.read_text(encoding="utf-8"))["rule"]
-    return {k: float(v["threshold"]) for k, v in raw.items()}
+    return {
+        k: (float(v["words"]["threshold"]), float(v["other"]["threshold"])) for k, v in raw.items()
+    }
 
 
 @lru_cache(maxsize=1)

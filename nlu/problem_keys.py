@@ -4,7 +4,10 @@
 fault 缺失); "路灯不亮" and "路灯白天也亮" share the object and differ in the fault. The words
 live in ``nlu/data/problem_keys.yml`` (hand-written project data); this module only reads
 them and finds them: longest words first, each span of the text used once (so "不亮" is not
-also "亮"), ``re:`` entries as regular expressions.
+also "亮"), ``re:`` entries as regular expressions. The file's ``common:`` words apply to
+every leaf (the leaf's own words win), its ``related:`` groups say which different keys may
+still name one problem (:func:`agreement`, :func:`unrelated`), and ``object_is_problem:``
+lists the leaves whose fault goes without saying (:func:`object_is_problem`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,15 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["KEYS_FILE", "ProblemKeys", "key_agreement", "problem_keys"]
+__all__ = [
+    "KEYS_FILE",
+    "ProblemKeys",
+    "agreement",
+    "key_agreement",
+    "object_is_problem",
+    "problem_keys",
+    "unrelated",
+]
 
 KEYS_FILE = Path(__file__).resolve().parent / "data" / "problem_keys.yml"
 # The pseudo-leaf of the file's ``common:`` words, used for a leaf with no section of its own.
@@ -113,6 +124,49 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
                 if kind == "objects":
                     object_spans.append((start, end))
     return ProblemKeys(frozenset(found["objects"]), frozenset(found["faults"]))
+
+
+@lru_cache(maxsize=4)
+def _related(path: Path = KEYS_FILE) -> dict[str, dict[str, frozenset[str]]]:
+    """Per kind, each key → the keys it may name one problem with (itself included)."""
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")).get("related") or {}
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for kind in ("objects", "faults"):
+        table: dict[str, set[str]] = {}
+        for group in groups.get(kind) or ():
+            for key in group:
+                table.setdefault(str(key), {str(key)}).update(str(k) for k in group)
+        out[kind] = {k: frozenset(v) for k, v in table.items()}
+    return out
+
+
+def _near(kind: str, keys: frozenset[str]) -> set[str]:
+    table = _related().get(kind, {})
+    return set().union(*(table.get(key, frozenset((key,))) for key in keys))
+
+
+def agreement(kind: str, a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the keys on both sides that the other side names too, or a related key
+    (``related:`` groups): 1.0 the same, 0.0 nothing in common (or a side without keys)."""
+    if not a or not b:
+        return 0.0
+    hits = sum(1 for k in a if _near(kind, frozenset((k,))) & b)
+    hits += sum(1 for k in b if _near(kind, frozenset((k,))) & a)
+    return hits / (len(a) + len(b))
+
+
+def unrelated(kind: str, a: frozenset[str], b: frozenset[str]) -> bool:
+    """Both sides name ``kind`` keys ("objects" / "faults") and none of ``a`` is one of
+    ``b`` or in a ``related:`` group with one: the keys say "two problems"."""
+    return bool(a and b) and not (_near(kind, a) & b)
+
+
+@lru_cache(maxsize=64)
+def object_is_problem(leaf: str) -> bool:
+    """Whether the leaf's fault goes without saying (noise, oil smoke, a car parked in the
+    way), so that the object alone names the problem (``object_is_problem:`` in the file)."""
+    listed = yaml.safe_load(KEYS_FILE.read_text(encoding="utf-8")).get("object_is_problem") or ()
+    return _leaf_name(leaf) in {str(name) for name in listed}
 
 
 def key_agreement(a: frozenset[str], b: frozenset[str]) -> float:

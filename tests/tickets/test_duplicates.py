@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from nlu.pair_model import Evidence, KeyRuleMatcher, key_rule_matcher
-from nlu.problem_keys import key_agreement, problem_keys
+from nlu.problem_keys import agreement, key_agreement, object_is_problem, problem_keys, unrelated
 from nlu.similarity import (
     DUPLICATE_THRESHOLDS,
     CharTfidfEmbedder,
@@ -193,17 +193,35 @@ def test_key_rule_keys_decide_where_they_speak_and_the_words_elsewhere() -> None
     matcher = key_rule_matcher("tfidf")
     got = matcher.judge("CX04", "井盖丢了", ["有个下水井没有盖子", "井盖裂成了两半"])
     assert got.same.tolist() == [True, False]
-    assert got.evidence == (Evidence.SAME_KEYS, Evidence.OTHER_FAULT)
+    assert got.evidence == (Evidence.SAME_KEYS, Evidence.OTHER_KEYS)
     assert got.best() == 0
     # The object alone proves nothing: a lamp named on both sides, one side's fault unread.
-    rule = KeyRuleMatcher(CharTfidfEmbedder(), threshold=0.99)
+    rule = KeyRuleMatcher(CharTfidfEmbedder(), words=0.99, other=0.99)
     got = rule.judge("路灯照明", "路灯不亮", ["这盏路灯怎么回事"])
     assert got.evidence == (Evidence.WORDS,) and not got.same.any()
+    # ... unless the leaf's fault goes without saying: the same noise source is one problem.
+    got = rule.judge("噪音扰民", "楼下跳广场舞太吵了", ["每天都有人跳广场舞"])
+    assert got.evidence == (Evidence.SAME_KEYS,) and got.same.all()
+    # Related keys (a part and its whole; dirt and its smell) agree.
+    got = rule.judge("电梯安全", "电梯里脏得很没人打扫", ["电梯里一股尿骚味"])
+    assert got.evidence == (Evidence.SAME_KEYS,)
     # Where the keys say nothing the encoder's cosine decides (identical words → same).
     got = matcher.judge("QT01", "半夜有人撬车", ["半夜有人撬车", "马路对面放鞭炮"])
     assert got.same.tolist() == [True, False]
     assert got.scores[0] == pytest.approx(1.0)
     assert matcher.judge("CX04", "井盖丢了", []).best() is None
+
+
+def test_key_agreement_counts_related_keys() -> None:
+    dirt, smell, stuck = frozenset({"脏"}), frozenset({"异味"}), frozenset({"困人"})
+    assert agreement("faults", dirt, smell) == 1.0 and not unrelated("faults", dirt, smell)
+    assert agreement("faults", dirt, stuck) == 0.0 and unrelated("faults", dirt, stuck)
+    assert agreement("faults", frozenset({"堵塞", "外溢"}), frozenset({"堵塞"})) == pytest.approx(
+        2 / 3
+    )
+    assert not unrelated("faults", frozenset(), stuck)  # a side without keys says nothing
+    assert object_is_problem("噪音扰民") and object_is_problem("HB01")
+    assert not object_is_problem("排水与井盖")
 
 
 def test_encoder_embedder_memo_and_protocol_shape() -> None:
