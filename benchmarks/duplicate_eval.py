@@ -46,6 +46,9 @@ PAIRS = ROOT / "benchmarks" / "data" / "duplicate_pairs.jsonl"
 HOLDOUT = ROOT / "benchmarks" / "data" / "duplicate_pairs_holdout.jsonl"
 DEV = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev.jsonl"
 DEV2 = ROOT / "benchmarks" / "data" / "duplicate_pairs_dev2.jsonl"
+TUNE = ROOT / "benchmarks" / "data" / "duplicate_pairs_tune.jsonl"
+#: The blind hold-outs, by round (written by someone who never saw lexicon, matcher or sets).
+BLIND = {n: ROOT / "benchmarks" / "data" / f"duplicate_pairs_blind{n}.jsonl" for n in (4, 5, 6, 7)}
 MIN_PRECISION = 0.95
 
 
@@ -233,7 +236,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from nlu.pair_model import default_matcher
 
     started = time.perf_counter()
-    for path in (p for p in (args.pairs, DEV, DEV2, HOLDOUT) if p.exists()):
+    sets = (args.pairs, TUNE, DEV, DEV2, HOLDOUT, *BLIND.values())
+    for path in (p for p in dict.fromkeys(sets) if p.exists()):
         fig = matcher_figures(load_pairs(path), default_matcher())
         print(
             f"intake matcher ({default_matcher().name}) on {path.name}: "

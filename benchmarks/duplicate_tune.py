@@ -45,9 +45,15 @@ MIN_PRECISION = 0.95
 NEVER = 0.99
 #: The development sets (earlier hold-outs, measured once each before becoming these).
 DEV_PAIRS = (DATA / "duplicate_pairs_dev.jsonl", DATA / "duplicate_pairs_dev2.jsonl")
-#: Where the key rule's word threshold is chosen: every pair set read so far except the
-#: evaluation set (the round-3 hold-out was measured once, then read, like the others).
-RULE_PAIRS = (TUNE_PAIRS, *DEV_PAIRS, DATA / "duplicate_pairs_holdout.jsonl")
+#: Where the key rule's thresholds are chosen: every pair set read so far except the
+#: evaluation set (each hold-out was measured once, then read, like the others).
+RULE_PAIRS = (
+    TUNE_PAIRS,
+    *DEV_PAIRS,
+    DATA / "duplicate_pairs_holdout.jsonl",
+    DATA / "duplicate_pairs_blind4.jsonl",
+    DATA / "duplicate_pairs_blind5.jsonl",
+)
 FOLDS = 5
 KEYS = ("object", "fault")
 VARIANTS: dict[str, tuple[str, ...]] = {

@@ -222,16 +222,22 @@ class KeyRuleMatcher:
         """What the keys of two problem texts say (``object_decides``: the leaf is
         :func:`nlu.problem_keys.object_is_problem`)."""
         other_object = unrelated("objects", mine.objects, theirs.objects)
-        other_fault = unrelated("faults", mine.faults, theirs.faults)
-        faults = agreement("faults", mine.faults, theirs.faults)
         objects = agreement("objects", mine.objects, theirs.objects)
+        # What is wrong, in words that say it ("不亮", not "坏了"), where both sides have some.
+        if mine.definite and theirs.definite:
+            ours, yours = mine.definite, theirs.definite
+        else:
+            ours, yours = mine.faults, theirs.faults
+        if unrelated("faults", ours, yours):
+            return Evidence.OTHER_KEYS
+        if object_decides:  # the fault goes without saying: the object is the problem
+            if other_object:
+                return Evidence.OTHER_KEYS
+            return Evidence.SAME_KEYS if objects == 1.0 else Evidence.WORDS
+        faults = agreement("faults", ours, yours)
         if faults >= self.fault_overlap or (faults > 0 and objects > 0):
             return Evidence.WORDS if other_object else Evidence.SAME_KEYS
-        if other_fault or other_object:
-            return Evidence.OTHER_KEYS
-        if object_decides and objects == 1.0:
-            return Evidence.SAME_KEYS
-        return Evidence.WORDS
+        return Evidence.OTHER_KEYS if other_object else Evidence.WORDS
 
     def judge(self, leaf: str, query: str, others: Sequence[str]) -> Judgement:
         """``query`` against each of ``others`` (problem texts of leaf ``leaf``)."""

@@ -36,10 +36,20 @@ _COMMON = "*"
 
 @dataclass(frozen=True)
 class ProblemKeys:
-    """The canonical objects and faults found in one description."""
+    """The canonical objects and faults found in one description.
+
+    ``vague`` are the faults read only from a word that says little ("坏了", "故障": the
+    file's ``vague_words``); :attr:`definite` are the others.
+    """
 
     objects: frozenset[str] = frozenset()
     faults: frozenset[str] = frozenset()
+    vague: frozenset[str] = frozenset()
+
+    @property
+    def definite(self) -> frozenset[str]:
+        """The faults read from a word that says what is wrong."""
+        return self.faults - self.vague
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,8 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
     patterns = table.get(_leaf_name(leaf)) or table.get(_COMMON, ())
     used = {"objects": [False] * len(text), "faults": [False] * len(text)}
     found: dict[str, set[str]] = {"objects": set(), "faults": set()}
+    definite: set[str] = set()
+    vague_words = _vague_words()
     object_spans: list[tuple[int, int]] = []
     for kind in ("objects", "faults"):
         mask = used[kind]
@@ -123,7 +135,16 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
                 found[kind].add(pattern.key)
                 if kind == "objects":
                     object_spans.append((start, end))
-    return ProblemKeys(frozenset(found["objects"]), frozenset(found["faults"]))
+                elif pattern.word not in vague_words:
+                    definite.add(pattern.key)
+    faults = frozenset(found["faults"])
+    return ProblemKeys(frozenset(found["objects"]), faults, faults - definite)
+
+
+@lru_cache(maxsize=4)
+def _vague_words(path: Path = KEYS_FILE) -> frozenset[str]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")).get("vague_words") or ()
+    return frozenset(str(word) for word in raw)
 
 
 @lru_cache(maxsize=4)

@@ -52,6 +52,16 @@ _DISTRICTS = frozenset(
     "东城区 西城区 朝阳区 海淀区 丰台区 石景山区 门头沟区 房山区 通州区 顺义区 昌平区 大兴区 "
     "怀柔区 平谷区 密云区 延庆区".split()
 )
+# Beijing's short names of the old gates' streets: 广外大街 is 广安门外大街.
+_GATE_SHORT = {
+    "广外": "广安门外", "广内": "广安门内", "朝外": "朝阳门外", "朝内": "朝阳门内",
+    "阜外": "阜成门外", "阜内": "阜成门内", "复外": "复兴门外", "复内": "复兴门内",
+    "德外": "德胜门外", "安外": "安定门外", "安内": "安定门内", "东直门外": "东直门外",
+    "西外": "西直门外", "西内": "西直门内", "崇外": "崇文门外", "崇内": "崇文门内",
+    "宣外": "宣武门外", "宣内": "宣武门内", "永外": "永定门外", "建外": "建国门外",
+    "建内": "建国门内", "右外": "右安门外", "左外": "左安门外",
+}  # fmt: skip
+_GATE_STREET = re.compile(rf"({'|'.join(_GATE_SHORT)})(?=大街|街|路)")
 _TRAILING = re.compile(r"^(的|这里|那里|这边|那边|附近|旁边|门口|对面|里面|内)+")
 # Contact details and the confidentiality answer, said in the same breath as the problem.
 _CONTACT = re.compile(
@@ -72,6 +82,9 @@ class Place:
     road: str | None = None
     lat: float | None = None
     long: float | None = None
+    #: The whole address as compared (normalised, no district, gate streets spelled out),
+    #: for a name the other side's parts missed ("广安门外大街湾子路口北侧").
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,11 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def _key(name: str | None) -> str | None:
-    return normalize_text(name).replace(" ", "") if name else None
+    if not name:
+        return None
+    return _GATE_STREET.sub(
+        lambda m: _GATE_SHORT[m.group(1)], normalize_text(name).replace(" ", "")
+    )
 
 
 def place_of(
@@ -117,44 +134,69 @@ def place_of(
     district = attrs.get("address_district") or None
     community = attrs.get("address_community") or None
     road = attrs.get("address_road") or None
-    if not (community or road) and address and not address.startswith("（"):
-        loc = extract_location(normalize_text(address))
-        if loc is not None:
-            district = district or loc.district
-            community, road = loc.community, loc.road
-        else:
-            community = _loose_community(normalize_text(address))
-    return Place(_key(district), _key(community), _key(road), lat, long)
+    text = None
+    if address and not address.startswith("（"):
+        spelled = _key(address) or ""
+        if not (community or road):
+            loc = extract_location(spelled)
+            if loc is not None:
+                district = district or loc.district
+                community, road = loc.community, loc.road
+            if not (community or road):  # "龙泽园西门": no compound the extractor knows
+                community = _loose_community(spelled)
+        text = _without_district(spelled) or None
+    return Place(_key(district), _key(community), _key(road), lat, long, text)
+
+
+def _without_district(text: str) -> str:
+    for district in _DISTRICTS:
+        text = text.replace(district, "")
+    return text
 
 
 def _loose_community(text: str) -> str | None:
-    """ "劲松八区" out of "劲松八区北门" when the extractor found no address at all."""
-    for district in _DISTRICTS:
-        text = text.replace(district, " ")
-    found = _LOOSE_COMMUNITY.search(text.replace(" ", "，"))
+    """ "劲松八区" out of "劲松八区北门" when the extractor found no compound in it."""
+    found = _LOOSE_COMMUNITY.search(_without_district(text))
     return found.group(1) if found else None
 
 
 def same_place(a: Place, b: Place, radius_m: float = RADIUS_M) -> bool:
-    """Same spot: within ``radius_m`` by coordinates, else the same community or road."""
+    """Same spot: within ``radius_m`` by coordinates, else the same community or road.
+
+    Names: the same compound ("龙泽苑" = "龙泽苑东区" = "回龙观龙泽苑"), else the same road
+    where at most one side names a compound on it (a bus stop or a gate of the road counts as
+    the road); a road or compound one side's parts missed is looked for in its whole text.
+    """
     if None not in (a.lat, a.long, b.lat, b.long):
         return distance_m(a.lat, a.long, b.lat, b.long) <= radius_m  # type: ignore[arg-type]
     if a.district and b.district and a.district != b.district:
         return False
     if a.community and b.community:
         return _same_name(a.community, b.community)
-    if a.road and b.road and not (a.community or b.community):
-        return a.road == b.road
-    return False
+    if a.community or b.community:
+        named, other = (a, b) if a.community else (b, a)
+        if (
+            other.text
+            and named.community
+            and _COMPOUND_SUFFIX.sub("", named.community) in other.text
+        ):
+            return True
+    if a.road and b.road:
+        return a.road == b.road or _on_road(a.road, b) or _on_road(b.road, a)
+    return bool((a.road and _on_road(a.road, b)) or (b.road and _on_road(b.road, a)))
+
+
+def _on_road(road: str, place: Place) -> bool:
+    return len(road) >= 3 and bool(place.text) and road in place.text  # type: ignore[operator]
 
 
 def _same_name(a: str, b: str) -> bool:
-    """ "龙泽苑" and "龙泽苑东区" are one compound; "望京西园三区" and "四区" are not."""
+    """ "龙泽苑" and "龙泽苑东区" (or "回龙观龙泽苑") are one compound; "望京西园三区" and "四区" are not."""
     a, b = _COMPOUND_SUFFIX.sub("", a), _COMPOUND_SUFFIX.sub("", b)
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
-    return len(short) >= 3 and long_.startswith(short)
+    return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
 
 
 def problem_text(description: str, address: str | None = None) -> str:
