@@ -44,6 +44,10 @@ __all__ = [
 RADIUS_M = 250.0
 _EARTH_M = 6_371_000.0
 _COMPOUND_SUFFIX = re.compile(r"(小区|社区|家园)$")
+# The sub-area at the end of a compound's name: 东区, 北一区, 三区, 2期.
+_SUB_AREA = re.compile(
+    r"(?:[东西南北中][一二三四五六七八九十\d]*|[一二三四五六七八九十\d]+)[区期]$"
+)
 # A compound name the address extractor did not take ("劲松八区北门"): last resort only.
 _LOOSE_COMMUNITY = re.compile(
     r"([\u4e00-\u9fff]{2,8}?(?:小区|社区|花园|家园|公寓|苑|园|里|村|[一二三四五六七八九十\d]+区))"
@@ -56,10 +60,10 @@ _DISTRICTS = frozenset(
 _GATE_SHORT = {
     "广外": "广安门外", "广内": "广安门内", "朝外": "朝阳门外", "朝内": "朝阳门内",
     "阜外": "阜成门外", "阜内": "阜成门内", "复外": "复兴门外", "复内": "复兴门内",
-    "德外": "德胜门外", "安外": "安定门外", "安内": "安定门内", "东直门外": "东直门外",
-    "西外": "西直门外", "西内": "西直门内", "崇外": "崇文门外", "崇内": "崇文门内",
+    "德外": "德胜门外", "安外": "安定门外", "安内": "安定门内", "西外": "西直门外", "西内": "西直门内", "崇外": "崇文门外", "崇内": "崇文门内",
     "宣外": "宣武门外", "宣内": "宣武门内", "永外": "永定门外", "建外": "建国门外",
-    "建内": "建国门内", "右外": "右安门外", "左外": "左安门外",
+    "建内": "建国门内", "右外": "右安门外", "左外": "左安门外", "新外": "新街口外",
+    "德内": "德胜门内", "东内": "东直门内",
 }  # fmt: skip
 _GATE_STREET = re.compile(rf"({'|'.join(_GATE_SHORT)})(?=大街|街|路)")
 _TRAILING = re.compile(r"^(的|这里|那里|这边|那边|附近|旁边|门口|对面|里面|内)+")
@@ -191,12 +195,24 @@ def _on_road(road: str, place: Place) -> bool:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """ "龙泽苑" and "龙泽苑东区" (or "回龙观龙泽苑") are one compound; "望京西园三区" and "四区" are not."""
+    """ "龙泽苑" = "龙泽苑东区" = "回龙观龙泽苑" = "龙泽苑西区" of "回龙观龙泽苑"; but
+    "望京西园三区" ≠ "四区" and "天通苑北一区" ≠ "北二区" (two sub-areas of one compound)."""
     a, b = _COMPOUND_SUFFIX.sub("", a), _COMPOUND_SUFFIX.sub("", b)
     if a == b:
         return True
-    short, long_ = sorted((a, b), key=len)
+    (base_a, part_a), (base_b, part_b) = _parts(a), _parts(b)
+    if part_a and part_b and part_a != part_b:
+        return False
+    short, long_ = sorted((base_a, base_b), key=len)
     return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
+
+
+def _parts(name: str) -> tuple[str, str]:
+    """A compound name and its sub-area: "天通苑北一区" → ("天通苑", "北一区")."""
+    found = _SUB_AREA.search(name)
+    if found is None or found.start() < 2:
+        return name, ""
+    return name[: found.start()], found.group(0)
 
 
 def problem_text(description: str, address: str | None = None) -> str:
