@@ -53,6 +53,8 @@ RULE_PAIRS = (
     DATA / "duplicate_pairs_holdout.jsonl",
     DATA / "duplicate_pairs_blind4.jsonl",
     DATA / "duplicate_pairs_blind5.jsonl",
+    DATA / "duplicate_pairs_blind6.jsonl",
+    DATA / "duplicate_pairs_blind7.jsonl",
 )
 FOLDS = 5
 KEYS = ("object", "fault")

@@ -223,11 +223,8 @@ class KeyRuleMatcher:
         :func:`nlu.problem_keys.object_is_problem`)."""
         other_object = unrelated("objects", mine.objects, theirs.objects)
         objects = agreement("objects", mine.objects, theirs.objects)
-        # What is wrong, in words that say it ("不亮", not "坏了"), where both sides have some.
-        if mine.definite and theirs.definite:
-            ours, yours = mine.definite, theirs.definite
-        else:
-            ours, yours = mine.faults, theirs.faults
+        # What is wrong, in the words that say it ("不亮", not "坏了") on a side that has some.
+        ours, yours = mine.definite or mine.faults, theirs.definite or theirs.faults
         if unrelated("faults", ours, yours):
             return Evidence.OTHER_KEYS
         if object_decides:  # the fault goes without saying: the object is the problem
