@@ -189,18 +189,22 @@ def _pooled(paths: list[Path], matcher: KeyRuleMatcher | None = None) -> duplica
     return duplicate_eval.matcher_figures(pairs, matcher)
 
 
-def test_target_on_the_blind_round_measured_unseen() -> None:
-    """Blind sets 8 and 9, written by someone who never saw the lexicon, the matcher or any
-    other set, measured once at d2372f9: 0.975 / 0.823 pooled (0.986 / 0.708 and 0.968 / 0.938
-    apart). The earlier blind rounds, unseen by the versions they measured, are in the docs."""
-    fig = _pooled([duplicate_eval.BLIND[8], duplicate_eval.BLIND[9]])
+#: The blind sets measured once each by the matcher as it is (d2372f9), before anyone read them.
+UNSEEN = [duplicate_eval.BLIND[n] for n in (8, 9, 10, 11)]
+
+
+def test_target_on_the_blind_sets_measured_unseen() -> None:
+    """Sets 8–11, written by writers who never saw the lexicon, the matcher or any other set,
+    measured once at d2372f9: 0.963 / 0.818 pooled (1,008 pairs, 384 the same problem); apart
+    0.986/0.708, 0.968/0.938, 0.928/0.802, 0.975/0.823 (docs/duplicates.md)."""
+    fig = _pooled(UNSEEN)
     assert fig.precision >= 0.95 and fig.recall >= 0.80, fig
 
 
 def test_without_the_encoder_the_keys_still_hold_precision() -> None:
     """TF-IDF for the words (no USE installed): the same keys, the words judge less."""
-    fig = _pooled([duplicate_eval.BLIND[8], duplicate_eval.BLIND[9]], key_rule_matcher("tfidf"))
-    assert fig.precision >= 0.95 and fig.recall >= 0.78, fig  # measured 0.977 / 0.828
+    fig = _pooled(UNSEEN, key_rule_matcher("tfidf"))
+    assert fig.precision >= 0.95 and fig.recall >= 0.80, fig  # measured 0.963 / 0.815
 
 
 def test_problem_keys_tell_neighbouring_problems_apart() -> None:
