@@ -252,9 +252,10 @@ def main() -> int:
                 f"precision {spec['precision']:.3f} recall {spec['recall']:.3f}"
             )
     header = (
-        "Written by benchmarks/duplicate_tune.py: the models from the TUNING pair set "
-        "(benchmarks/data/duplicate_pairs_tune.jsonl), the key rule's word thresholds from the tuning, development and "
-        "round-3 sets; the evaluation set and the blind hold-outs never enter here."
+        "Written by benchmarks/duplicate_tune.py: the pair models from the TUNING pair set "
+        "(benchmarks/data/duplicate_pairs_tune.jsonl); the key rule's thresholds from the "
+        "tuning, development, round-3 and blind 4-7 sets; the evaluation set and the blind "
+        "sets 8-11 never enter here."
     )
     MODEL_FILE.write_text(
         json.dumps(
