@@ -51,7 +51,7 @@ HOLDOUT_SOURCE = DATA / "duplicate_problems_holdout.yml"
 HOLDOUT_PAIRS = DATA / "duplicate_pairs_holdout.jsonl"
 HOLDOUT_SEED = 13
 #: Blind hold-outs: round → seed (``duplicate_problems_blind<N>.yml`` → ``…pairs_blind<N>.jsonl``).
-BLIND_SEEDS = {4: 17, 5: 19, 6: 23, 7: 29, 8: 31, 9: 37, 10: 41, 11: 43}
+BLIND_SEEDS = {4: 17, 5: 19, 6: 23, 7: 29, 8: 31, 9: 37, 10: 41, 11: 43, 12: 47, 13: 53}
 
 
 def blind_files(round_: int) -> tuple[Path, Path]:

@@ -53,8 +53,7 @@ RULE_PAIRS = (
     DATA / "duplicate_pairs_holdout.jsonl",
     DATA / "duplicate_pairs_blind4.jsonl",
     DATA / "duplicate_pairs_blind5.jsonl",
-    DATA / "duplicate_pairs_blind6.jsonl",
-    DATA / "duplicate_pairs_blind7.jsonl",
+    *(DATA / f"duplicate_pairs_blind{n}.jsonl" for n in range(6, 12)),
 )
 FOLDS = 5
 KEYS = ("object", "fault")
@@ -254,8 +253,8 @@ def main() -> int:
     header = (
         "Written by benchmarks/duplicate_tune.py: the pair models from the TUNING pair set "
         "(benchmarks/data/duplicate_pairs_tune.jsonl); the key rule's thresholds from the "
-        "tuning, development, round-3 and blind 4-7 sets; the evaluation set and the blind "
-        "sets 8-11 never enter here."
+        "tuning, development, round-3 and blind 4-11 sets; the evaluation set and the blind "
+        "sets 12-13 never enter here."
     )
     MODEL_FILE.write_text(
         json.dumps(
