@@ -7,7 +7,6 @@ the text says.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +18,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nlu import load_taxonomy  # noqa: E402
+from duplicate_eval import report_of  # noqa: E402
+
 from nlu.pair_model import EMBEDDER_OF_FEATURE, FEATURES, pair_features  # noqa: E402
 from nlu.similarity import CharTfidfEmbedder, Embedder, encoder_embedder  # noqa: E402
-from tickets.duplicates import Report, place_of, problem_text, same_place  # noqa: E402
+from tickets.duplicates import problem_text, same_place  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 EVAL_PAIRS = DATA / "duplicate_pairs.jsonl"
@@ -38,21 +38,6 @@ class FeatureTable:
     leaves: list[str]
     values: dict[str, np.ndarray]
     texts: list[tuple[str, str]]
-
-
-def load_pairs(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def report_of(side: dict[str, Any]) -> Report:
-    leaf = load_taxonomy().get(side["category"])
-    assert leaf is not None, side["category"]
-    return Report(
-        service_code=leaf.service_code,
-        description=side["description"],
-        place=place_of(side.get("address"), side.get("lat"), side.get("long")),
-        address=side.get("address"),
-    )
 
 
 def embedders(names: Sequence[str] = ("tfidf", "use", "e5")) -> dict[str, Embedder]:

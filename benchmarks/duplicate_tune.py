@@ -27,14 +27,8 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from duplicate_features import (  # noqa: E402
-    DATA,
-    TUNE_PAIRS,
-    FeatureTable,
-    embedders,
-    feature_table,
-    load_pairs,
-)
+from duplicate_eval import load_pairs  # noqa: E402
+from duplicate_features import DATA, TUNE_PAIRS, FeatureTable, embedders, feature_table  # noqa: E402
 
 from nlu.pair_model import MODEL_FILE, Evidence, KeyRuleMatcher, PairModel  # noqa: E402
 from nlu.problem_keys import object_is_problem, problem_keys  # noqa: E402

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -61,10 +62,17 @@ class _Pattern:
     word: str
 
 
-@lru_cache(maxsize=4)
-def _patterns(path: Path = KEYS_FILE) -> dict[str, tuple[_Pattern, ...]]:
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, Any]:
+    """The lexicon file, parsed once per process (every table below is read from it)."""
+    data: dict[str, Any] = yaml.safe_load(KEYS_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> dict[str, tuple[_Pattern, ...]]:
     """Per leaf name, its patterns with the longest words first (read once per process)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = _lexicon()
     common = _read_kinds(data.get("common") or {})
     out: dict[str, tuple[_Pattern, ...]] = {}
     for leaf, kinds in (data.get("leaves") or {}).items():
@@ -141,16 +149,16 @@ def problem_keys(leaf: str, text: str) -> ProblemKeys:
     return ProblemKeys(frozenset(found["objects"]), faults, faults - definite)
 
 
-@lru_cache(maxsize=4)
-def _vague_words(path: Path = KEYS_FILE) -> frozenset[str]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")).get("vague_words") or ()
+@lru_cache(maxsize=1)
+def _vague_words() -> frozenset[str]:
+    raw = _lexicon().get("vague_words") or ()
     return frozenset(str(word) for word in raw)
 
 
-@lru_cache(maxsize=4)
-def _related(path: Path = KEYS_FILE) -> dict[str, dict[str, frozenset[str]]]:
+@lru_cache(maxsize=1)
+def _related() -> dict[str, dict[str, frozenset[str]]]:
     """Per kind, each key → the keys it may name one problem with (itself included)."""
-    groups = yaml.safe_load(path.read_text(encoding="utf-8")).get("related") or {}
+    groups = _lexicon().get("related") or {}
     out: dict[str, dict[str, frozenset[str]]] = {}
     for kind in ("objects", "faults"):
         table: dict[str, set[str]] = {}
@@ -182,12 +190,15 @@ def unrelated(kind: str, a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b) and not (_near(kind, a) & b)
 
 
-@lru_cache(maxsize=64)
 def object_is_problem(leaf: str) -> bool:
     """Whether the leaf's fault goes without saying (noise, oil smoke, a car parked in the
     way), so that the object alone names the problem (``object_is_problem:`` in the file)."""
-    listed = yaml.safe_load(KEYS_FILE.read_text(encoding="utf-8")).get("object_is_problem") or ()
-    return _leaf_name(leaf) in {str(name) for name in listed}
+    return _leaf_name(leaf) in _object_leaves()
+
+
+@lru_cache(maxsize=1)
+def _object_leaves() -> frozenset[str]:
+    return frozenset(str(name) for name in _lexicon().get("object_is_problem") or ())
 
 
 def key_agreement(a: frozenset[str], b: frozenset[str]) -> float:
