@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -63,12 +64,10 @@ class RunningStack:
         self.stack.start_gateway()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    """The whole stack on embedded defaults, in a temporary data dir."""
-    from bot.cli.model_cache import ensure_model
-
-    data_dir = tmp_path_factory.mktemp("jiesu-data")
+def stack_env(data_dir: Path, settings: dict[str, str]) -> dict[str, str]:
+    """The environment of a test stack: this process's, a data dir, free loopback ports, the
+    desk key, no phone, no Telegram, embedded backends (no URL of a real one); ``settings``
+    over all that."""
     env = {
         **os.environ,
         "JIESU_DATA_DIR": str(data_dir),
@@ -76,30 +75,50 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "JIESU_RASA_PORT": str(free_port()),
         "JIESU_ACTION_PORT": str(free_port()),
         "JIESU_DESK_API_KEY": DESK_KEY,
-        "JIESU_RASA_TOKEN": RASA_TOKEN,
-        "JIESU_OUTBOX_POLL": "0.5",
-        "JIESU_OUTBOX_MAX_BACKOFF": "1",
-        "JIESU_DELIVERY_TIMEOUT": "3",
         "JIESU_SIP_PORT": "0",
         "TELEGRAM_BOT_TOKEN": "",
-        "JIESU_SURVEY_DELAY": "0",
-        "JIESU_SURVEY_HOURS": "00:00-24:00",
-        "JIESU_SURVEY_TICK": "0.5",
-        "JIESU_WEBHOOK_KEY": "test-webhook-key",
-        # The session's tests file the same complaint again and again; the duplicate
-        # step has its own stack (tests/e2e/test_duplicates.py).
-        "JIESU_DUPLICATE_CHECK": "off",
     }
     for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
         env.pop(key, None)
+    env.update(settings)
+    return env
+
+
+def new_stack(env: dict[str, str], **stack_options: Any) -> RunningStack:
+    """A stack (not started) on ``env``, with the run's model (``JIESU_MODEL`` or trained once)."""
+    from bot.cli.model_cache import ensure_model
+
     cfg = load_config(env)
     model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
-    st = Stack(cfg, model, with_gateway=True, env=env)
-    st.start(timeout_s=180)
+    return RunningStack(Stack(cfg, model, with_gateway=True, env=env, **stack_options), cfg, env)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole stack on embedded defaults, in a temporary data dir."""
+    data_dir = tmp_path_factory.mktemp("jiesu-data")
+    env = stack_env(
+        data_dir,
+        {
+            "JIESU_RASA_TOKEN": RASA_TOKEN,
+            "JIESU_OUTBOX_POLL": "0.5",
+            "JIESU_OUTBOX_MAX_BACKOFF": "1",
+            "JIESU_DELIVERY_TIMEOUT": "3",
+            "JIESU_SURVEY_DELAY": "0",
+            "JIESU_SURVEY_HOURS": "00:00-24:00",
+            "JIESU_SURVEY_TICK": "0.5",
+            "JIESU_WEBHOOK_KEY": "test-webhook-key",
+            # The session's tests file the same complaint again and again; the duplicate
+            # step has its own stack (tests/e2e/test_duplicates.py).
+            "JIESU_DUPLICATE_CHECK": "off",
+        },
+    )
+    running = new_stack(env)
+    running.stack.start(timeout_s=180)
     try:
-        yield RunningStack(st, cfg, env)
+        yield running
     finally:
-        st.stop()
+        running.stack.stop()
     # After the run: no log the stack wrote may show a resident's number in clear.
     leaks = leaks_in(data_dir / "logs")
     assert not leaks, f"phone/ID numbers in clear in the stack's logs: {leaks[:10]}"

@@ -12,7 +12,6 @@ their own channel.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -23,11 +22,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bot.cli.supervisor import Stack
-from hotline.config import load_config
 from tests.auxil.conversation import answer_until_readback, ticket_id_in, wait_for
 from tests.auxil.fake_telegram import FakeBotApi
-from tests.conftest import DESK_KEY, ChatSession, RunningStack, free_port
+from tests.conftest import DESK_KEY, ChatSession, RunningStack, new_stack, stack_env
 from tests.e2e.test_survey import delivered_ticket, pending_survey, staff_ticket
 from tickets.survey.store import SurveyStore
 
@@ -43,35 +40,26 @@ TG_REPORT = (
 @pytest_asyncio.fixture(loop_scope="session")
 async def dup_stack(fake_tg: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningStack]:
     """Rasa, actions and a gateway with the Telegram channel on the fake Bot API."""
-    from bot.cli.model_cache import ensure_model
-
-    env = {
-        **os.environ,
-        "JIESU_DATA_DIR": str(tmp_path / "data"),
-        "JIESU_PORT": str(free_port()),
-        "JIESU_RASA_PORT": str(free_port()),
-        "JIESU_ACTION_PORT": str(free_port()),
-        "JIESU_DESK_API_KEY": DESK_KEY,
-        "JIESU_OUTBOX_POLL": "0.5",
-        "JIESU_OUTBOX_MAX_BACKOFF": "1",
-        "JIESU_SIP_PORT": "0",
-        "JIESU_SURVEY_DELAY": "0",
-        "JIESU_SURVEY_HOURS": "00:00-24:00",
-        "JIESU_SURVEY_TICK": "0.5",
-        "JIESU_DUPLICATE_CHECK": "on",
-        "TELEGRAM_BOT_TOKEN": fake_tg.token,
-        "TELEGRAM_BASE_URL": fake_tg.base_url,
-        "TELEGRAM_BASE_FILE_URL": fake_tg.base_file_url,
-    }
-    for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
-        env.pop(key, None)
-    cfg = load_config(env)
-    model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
-    st = Stack(cfg, model, with_gateway=True, env=env)
+    env = stack_env(
+        tmp_path / "data",
+        {
+            "JIESU_OUTBOX_POLL": "0.5",
+            "JIESU_OUTBOX_MAX_BACKOFF": "1",
+            "JIESU_SURVEY_DELAY": "0",
+            "JIESU_SURVEY_HOURS": "00:00-24:00",
+            "JIESU_SURVEY_TICK": "0.5",
+            "JIESU_DUPLICATE_CHECK": "on",
+            "TELEGRAM_BOT_TOKEN": fake_tg.token,
+            "TELEGRAM_BASE_URL": fake_tg.base_url,
+            "TELEGRAM_BASE_FILE_URL": fake_tg.base_file_url,
+        },
+    )
+    running = new_stack(env)
+    st = running.stack
     # In a thread: the fake Bot API on this loop must answer the gateway while it starts.
     await asyncio.to_thread(st.start, 180)
     try:
-        yield RunningStack(st, cfg, env)
+        yield running
     finally:
         await asyncio.to_thread(st.stop)
 

@@ -14,30 +14,22 @@ import signal
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 
-from bot.cli.supervisor import Stack, wait_http
+from bot.cli.supervisor import wait_http
 from bot.gateway.rasa_pool import rank_servers
-from hotline.config import load_config
 from tests.auxil.conversation import answer_until_readback, ticket_id_in
-from tests.conftest import DESK_KEY, RASA_TOKEN, RunningStack
+from tests.conftest import DESK_KEY, RASA_TOKEN, RunningStack, free_port, new_stack, stack_env
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _free_pair() -> int:
     """A port p with p + 1 free too (the second Rasa server's)."""
     for _ in range(50):
-        p = _free_port()
+        p = free_port()
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", p + 1))
@@ -49,32 +41,22 @@ def _free_pair() -> int:
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    from bot.cli.model_cache import ensure_model
-
-    env = {
-        **os.environ,
-        "JIESU_DATA_DIR": str(tmp_path_factory.mktemp("jiesu-workers")),
-        "JIESU_PORT": str(_free_port()),
-        "JIESU_RASA_PORT": str(_free_pair()),
-        "JIESU_ACTION_PORT": str(_free_port()),
-        "JIESU_DESK_API_KEY": DESK_KEY,
-        "JIESU_RASA_TOKEN": RASA_TOKEN,
-        "JIESU_OUTBOX_POLL": "0.5",
-        "JIESU_SIP_PORT": "0",
-        "TELEGRAM_BOT_TOKEN": "",
-        "JIESU_SURVEY_DELAY": "3600",
-        "JIESU_DUPLICATE_CHECK": "off",
-    }
-    for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
-        env.pop(key, None)
-    cfg = load_config(env)
-    model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
-    st = Stack(cfg, model, with_gateway=True, env=env, rasa_workers=2, rasa_standby=False)
-    st.start(timeout_s=240)
+    env = stack_env(
+        tmp_path_factory.mktemp("jiesu-workers"),
+        {
+            "JIESU_RASA_PORT": str(_free_pair()),
+            "JIESU_RASA_TOKEN": RASA_TOKEN,
+            "JIESU_OUTBOX_POLL": "0.5",
+            "JIESU_SURVEY_DELAY": "3600",
+            "JIESU_DUPLICATE_CHECK": "off",
+        },
+    )
+    running = new_stack(env, rasa_workers=2, rasa_standby=False)
+    running.stack.start(timeout_s=240)
     try:
-        yield RunningStack(st, cfg, env)
+        yield running
     finally:
-        st.stop()
+        running.stack.stop()
 
 
 async def _complaint(http: aiohttp.ClientSession, gateway: str, sender: str) -> str:

@@ -12,60 +12,40 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.cli.supervisor import Stack, wait_http
-from hotline.config import load_config
+from bot.cli.supervisor import wait_http
 from tests.auxil.conversation import answer_until_readback, question_kind, ticket_id_in, wait_for
 from tests.auxil.log_scan import leaks_in
-from tests.conftest import DESK_KEY, RASA_TOKEN, RunningStack
+from tests.conftest import DESK_KEY, RASA_TOKEN, RunningStack, new_stack, stack_env
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 HEAL_TARGET_S = 15.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def healing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    from bot.cli.model_cache import ensure_model
-
-    env = {
-        **os.environ,
-        "JIESU_DATA_DIR": str(tmp_path_factory.mktemp("jiesu-heal")),
-        "JIESU_PORT": str(_free_port()),
-        "JIESU_RASA_PORT": str(_free_port()),
-        "JIESU_ACTION_PORT": str(_free_port()),
-        "JIESU_DESK_API_KEY": DESK_KEY,
-        "JIESU_RASA_TOKEN": RASA_TOKEN,
-        "JIESU_OUTBOX_POLL": "0.5",
-        "JIESU_OUTBOX_MAX_BACKOFF": "1",
-        "JIESU_SIP_PORT": "0",
-        "TELEGRAM_BOT_TOKEN": "",
-        "JIESU_SURVEY_DELAY": "3600",
-    }
-    for key in ("JIESU_OPEN311_URL", "JIESU_DB_URL", "JIESU_DESK_DB_URL", "JIESU_TRACKER_URL"):
-        env.pop(key, None)
-    cfg = load_config(env)
-    model = Path(os.environ["JIESU_MODEL"]) if os.environ.get("JIESU_MODEL") else ensure_model()
-    st = Stack(cfg, model, with_gateway=True, env=env)
-    st.start(timeout_s=180)
+    env = stack_env(
+        tmp_path_factory.mktemp("jiesu-heal"),
+        {
+            "JIESU_RASA_TOKEN": RASA_TOKEN,
+            "JIESU_OUTBOX_POLL": "0.5",
+            "JIESU_OUTBOX_MAX_BACKOFF": "1",
+            "JIESU_SURVEY_DELAY": "3600",
+        },
+    )
+    running = new_stack(env)
+    running.stack.start(timeout_s=180)
     try:
-        yield RunningStack(st, cfg, env)
+        yield running
     finally:
-        st.stop()
+        running.stack.stop()
 
 
 @pytest.fixture
